@@ -1,0 +1,2 @@
+import type { Block } from 'vm-jit-native'
+export declare function readmeBlock(): Block

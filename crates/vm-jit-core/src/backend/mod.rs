@@ -1,0 +1,95 @@
+//! `CraneliftBackend`: verified IR → Cranelift → machine code in our own executable memory.
+
+mod config;
+mod link;
+mod unit;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+
+use crate::codemem::CodeRegion;
+use crate::ir::{IrError, VerifiedBlock};
+use crate::lower::{self, FuncKey, InlinePlan, Target};
+
+pub use config::{BackendConfig, OptLevel, RegallocAlgorithm};
+pub use link::CompiledFunction;
+pub use unit::CompiledBlock;
+
+/// Compiles verified blocks for the host. Holds the target ISA and reusable compile contexts,
+/// so one backend should compile many blocks.
+pub struct CraneliftBackend {
+    config: BackendConfig,
+    isa: OwnedTargetIsa,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+}
+
+impl CraneliftBackend {
+    pub fn new(config: BackendConfig) -> Result<CraneliftBackend, IrError> {
+        let isa = config::host_isa(&config)?;
+        Ok(CraneliftBackend { config, isa, ctx: Context::new(), fctx: FunctionBuilderContext::new() })
+    }
+
+    pub fn config(&self) -> &BackendConfig {
+        &self.config
+    }
+
+    /// The host ISA's name (`x86_64`, `aarch64`).
+    pub fn isa_name(&self) -> &'static str {
+        self.isa.name()
+    }
+
+    /// Compiles `vb` into executable memory. A Cranelift panic (a bug, never expected for
+    /// verified IR) becomes an error, and the backend stays usable.
+    pub fn compile(&mut self, vb: &VerifiedBlock) -> Result<CompiledBlock, IrError> {
+        match catch_unwind(AssertUnwindSafe(|| self.compile_inner(vb))) {
+            Ok(r) => r,
+            Err(panic) => {
+                // The contexts may be half-way through a function: start afresh.
+                self.ctx = Context::new();
+                self.fctx = FunctionBuilderContext::new();
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(IrError::new(format!("internal compiler error compiling block at pc {:#x}: {what}", vb.block.pc)))
+            }
+        }
+    }
+
+    fn compile_inner(&mut self, vb: &VerifiedBlock) -> Result<CompiledBlock, IrError> {
+        let target = Target::of(&*self.isa);
+        let budget = if self.config.enable_inlining && self.config.opt_level != OptLevel::None {
+            lower::plan::DEFAULT_INLINE_BUDGET
+        } else {
+            0
+        };
+        let plan = InlinePlan::new(vb, budget);
+        let mut keys = vec![FuncKey::Main];
+        keys.extend((0..vb.block.funcs.len() as u32).filter(|k| plan.standalone[*k as usize]).map(FuncKey::Helper));
+
+        let mut funcs = Vec::with_capacity(keys.len());
+        for key in keys {
+            self.ctx.clear();
+            self.ctx.func = lower::lower_function(vb, key, &plan, target, &mut self.fctx);
+            self.ctx.compile(&*self.isa, &mut ControlPlane::default()).map_err(|e| {
+                IrError::new(format!("Cranelift could not compile block at pc {:#x}: {:?}", vb.block.pc, e.inner))
+            })?;
+            let code = self.ctx.compiled_code().expect("compile succeeded");
+            funcs.push(CompiledFunction::from_cranelift(key, code, &self.ctx.func)?);
+        }
+        let align = self.isa.function_alignment().preferred.max(16) as usize;
+        let region = link::place(&funcs, align)?;
+        Ok(CompiledBlock::new(region, vb, self.config.opt_level))
+    }
+}
+
+/// Places raw code in executable memory (used by tests of the code memory itself).
+pub fn install_raw(code: &[u8]) -> std::io::Result<CodeRegion> {
+    CodeRegion::install(code.len(), |buf, _| buf.copy_from_slice(code))
+}

@@ -1,0 +1,273 @@
+//! `FnLower`: what one Cranelift function shares while its bodies are lowered — the context
+//! pointer and values loaded from it, the fuel variable, and the ways out (exits, pending exits,
+//! real calls to helpers).
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC as CIntCC;
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData, Value as CValue};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+
+use crate::ctx;
+use crate::ir::{ExitReason, VerifiedBlock};
+
+use super::body::{BodyLower, MarkSource, RetMode};
+use super::{signature, FuncKey, InlinePlan, Target};
+
+/// Where an exit taken inside a body goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitTo {
+    /// Leave the block with this guest pc (main body, or a helper inlined into it).
+    Direct(u64),
+    /// Inside a standalone helper: record the exit in the context and return to the caller,
+    /// which exits with the pc of its call site.
+    Pending,
+}
+
+pub struct FnLower<'a, 'f> {
+    pub b: FunctionBuilder<'f>,
+    pub vb: &'a VerifiedBlock,
+    pub plan: &'a InlinePlan,
+    pub target: Target,
+    key: FuncKey,
+    pub ctx: CValue,
+    pub state: CValue,
+    pub mem: CValue,
+    pub mem_limit: [CValue; 4],
+    interrupt: CValue,
+    pub fuel: Variable,
+    /// Main function: `(reason: i32, pc: i64, aux: i64)` → store into the context, return reason.
+    exit_block: Option<ir::Block>,
+    /// Standalone helper: `(reason: i32, aux: i64)` → record as pending, return zeros.
+    pending_block: Option<ir::Block>,
+    func_refs: HashMap<u32, ir::FuncRef>,
+}
+
+/// Flags for the context and guest state: host memory we own, always valid.
+pub fn host_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+impl<'a, 'f> FnLower<'a, 'f> {
+    pub fn lower(
+        func: &'f mut ir::Function,
+        vb: &'a VerifiedBlock,
+        key: FuncKey,
+        plan: &'a InlinePlan,
+        target: Target,
+        fctx: &'f mut FunctionBuilderContext,
+    ) {
+        let mut b = FunctionBuilder::new(func, fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let ctx = params[0];
+        let pt = target.pointer_type;
+        // Loaded once at entry: read-only for the whole run, so Cranelift may keep them in
+        // registers; unused ones generate no code.
+        let ro = MemFlagsData::trusted().with_readonly();
+        let state = b.ins().load(pt, ro, ctx, ctx::OFF_STATE);
+        let mem = b.ins().load(pt, ro, ctx, ctx::OFF_MEMORY);
+        let mem_limit = [0, 1, 2, 3].map(|k| b.ins().load(ir::types::I64, ro, ctx, ctx::OFF_MEM_LIMIT + 8 * k));
+        let interrupt = b.ins().load(pt, ro, ctx, ctx::OFF_INTERRUPT);
+        let fuel = b.declare_var(ir::types::I64);
+        let f0 = b.ins().load(ir::types::I64, MemFlagsData::trusted(), ctx, ctx::OFF_FUEL);
+        b.def_var(fuel, f0);
+
+        let mut fl = FnLower {
+            b,
+            vb,
+            plan,
+            target,
+            key,
+            ctx,
+            state,
+            mem,
+            mem_limit,
+            interrupt,
+            fuel,
+            exit_block: None,
+            pending_block: None,
+            func_refs: HashMap::new(),
+        };
+        match key {
+            FuncKey::Main => {
+                let body = &vb.block.main;
+                let mut bl = BodyLower::new(&mut fl, body, &vb.main, &[], MarkSource::PerOp, RetMode::None);
+                bl.lower_ops(&mut fl);
+            }
+            FuncKey::Helper(k) => {
+                let f = &vb.block.funcs[k as usize];
+                let args = params[1..].to_vec();
+                let mut bl = BodyLower::new(
+                    &mut fl,
+                    &f.body,
+                    &vb.funcs[k as usize],
+                    &args,
+                    MarkSource::Fixed(ExitTo::Pending),
+                    RetMode::Return,
+                );
+                bl.lower_ops(&mut fl);
+            }
+        }
+        fl.finish_exit_blocks();
+        fl.b.seal_all_blocks();
+        fl.b.finalize(target.frontend);
+    }
+
+    /// Leaves through `to` with `reason` and `aux`; ends the current Cranelift block.
+    pub fn leave(&mut self, to: ExitTo, reason: ExitReason, aux: CValue) {
+        let r = self.b.ins().iconst(ir::types::I32, reason as i64);
+        self.leave_dyn(to, r, aux);
+    }
+
+    /// Like `leave`, with the reason as a run-time value (an i32).
+    fn leave_dyn(&mut self, to: ExitTo, reason: CValue, aux: CValue) {
+        match to {
+            ExitTo::Direct(pc) => {
+                let blk = self.exit_block();
+                let pc = self.b.ins().iconst(ir::types::I64, pc as i64);
+                self.b.ins().jump(blk, &[BlockArg::Value(reason), BlockArg::Value(pc), BlockArg::Value(aux)]);
+            }
+            ExitTo::Pending => {
+                let blk = self.pending_block();
+                self.b.ins().jump(blk, &[BlockArg::Value(reason), BlockArg::Value(aux)]);
+            }
+        }
+    }
+
+    /// Leaves with a guest pc computed at run time (exit/halt/trap ops of the main body).
+    pub fn leave_with_pc(&mut self, reason: ExitReason, pc: CValue, aux: CValue) {
+        let blk = self.exit_block();
+        let r = self.b.ins().iconst(ir::types::I32, reason as i64);
+        self.b.ins().jump(blk, &[BlockArg::Value(r), BlockArg::Value(pc), BlockArg::Value(aux)]);
+    }
+
+    /// If `bad` is non-zero, leaves through `to` (in a cold block); else continues here.
+    pub fn leave_if(&mut self, bad: CValue, to: ExitTo, reason: ExitReason, aux: CValue) {
+        let cold = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(bad, cold, &[], cont, &[]);
+        self.b.switch_to_block(cold);
+        self.leave(to, reason, aux);
+        self.b.switch_to_block(cont);
+    }
+
+    /// The check every back edge makes: the interrupt flag, then fuel (docs/IR.md).
+    pub fn back_edge_check(&mut self, to: ExitTo) {
+        let zero = self.b.ins().iconst(ir::types::I64, 0);
+        let flag = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.interrupt, 0);
+        self.leave_if(flag, to, ExitReason::Interrupt, zero);
+        let f = self.b.use_var(self.fuel);
+        let empty = self.b.ins().icmp_imm_u(CIntCC::Equal, f, 0);
+        self.leave_if(empty, to, ExitReason::Fuel, zero);
+        let f = self.b.ins().iadd_imm_s(f, -1);
+        self.b.def_var(self.fuel, f);
+    }
+
+    /// A real call to standalone helper `k`; exits through `to` if the helper exited.
+    pub fn call_helper(&mut self, k: u32, args: &[CValue], to: ExitTo) -> Option<CValue> {
+        let fref = self.func_ref(k);
+        let fuel = self.b.use_var(self.fuel);
+        self.b.ins().store(MemFlagsData::trusted(), fuel, self.ctx, ctx::OFF_FUEL);
+        let mut call_args = vec![self.ctx];
+        call_args.extend_from_slice(args);
+        let call = self.b.ins().call(fref, &call_args);
+        let result = self.b.inst_results(call).first().copied();
+        let fuel = self.b.ins().load(ir::types::I64, MemFlagsData::trusted(), self.ctx, ctx::OFF_FUEL);
+        self.b.def_var(self.fuel, fuel);
+        let pending = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.ctx, ctx::OFF_PENDING);
+        let cold = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(pending, cold, &[], cont, &[]);
+        self.b.switch_to_block(cold);
+        match to {
+            ExitTo::Direct(_) => {
+                let aux = self.b.ins().load(ir::types::I64, MemFlagsData::trusted(), self.ctx, ctx::OFF_EXIT_AUX);
+                self.leave_dyn(to, pending, aux);
+            }
+            // The callee already recorded everything; just unwind one more level.
+            ExitTo::Pending => self.return_zeros(),
+        }
+        self.b.switch_to_block(cont);
+        result
+    }
+
+    fn func_ref(&mut self, k: u32) -> ir::FuncRef {
+        if let Some(f) = self.func_refs.get(&k) {
+            return *f;
+        }
+        let sig = signature(self.vb, FuncKey::Helper(k), self.target);
+        let sig = self.b.import_signature(sig);
+        let name = self.b.func.declare_imported_user_function(ir::UserExternalName::new(0, k));
+        let fref = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature: sig,
+            colocated: true,
+            patchable: false,
+        });
+        self.func_refs.insert(k, fref);
+        fref
+    }
+
+    /// Returns from a standalone helper with zero results (after a pending exit).
+    fn return_zeros(&mut self) {
+        let FuncKey::Helper(k) = self.key else { unreachable!("only helpers have pending exits") };
+        let zeros: Vec<CValue> = self.vb.block.funcs[k as usize]
+            .result
+            .iter()
+            .map(|t| super::arith::constant(&mut self.b, *t, 0))
+            .collect();
+        self.b.ins().return_(&zeros);
+    }
+
+    /// Stores the fuel variable back into the context (before returning).
+    pub fn store_fuel(&mut self) {
+        let fuel = self.b.use_var(self.fuel);
+        self.b.ins().store(MemFlagsData::trusted(), fuel, self.ctx, ctx::OFF_FUEL);
+    }
+
+    fn exit_block(&mut self) -> ir::Block {
+        *self.exit_block.get_or_insert_with(|| {
+            let blk = self.b.create_block();
+            self.b.set_cold_block(blk);
+            self.b.append_block_param(blk, ir::types::I32);
+            self.b.append_block_param(blk, ir::types::I64);
+            self.b.append_block_param(blk, ir::types::I64);
+            blk
+        })
+    }
+
+    fn pending_block(&mut self) -> ir::Block {
+        *self.pending_block.get_or_insert_with(|| {
+            let blk = self.b.create_block();
+            self.b.set_cold_block(blk);
+            self.b.append_block_param(blk, ir::types::I32);
+            self.b.append_block_param(blk, ir::types::I64);
+            blk
+        })
+    }
+
+    fn finish_exit_blocks(&mut self) {
+        let fl = MemFlagsData::trusted();
+        if let Some(blk) = self.exit_block {
+            self.b.switch_to_block(blk);
+            let p = self.b.block_params(blk).to_vec();
+            self.b.ins().store(fl, p[1], self.ctx, ctx::OFF_EXIT_PC);
+            self.b.ins().store(fl, p[2], self.ctx, ctx::OFF_EXIT_AUX);
+            self.store_fuel();
+            self.b.ins().return_(&[p[0]]);
+        }
+        if let Some(blk) = self.pending_block {
+            self.b.switch_to_block(blk);
+            let p = self.b.block_params(blk).to_vec();
+            self.b.ins().store(fl, p[0], self.ctx, ctx::OFF_PENDING);
+            self.b.ins().store(fl, p[1], self.ctx, ctx::OFF_EXIT_AUX);
+            self.store_fuel();
+            self.return_zeros();
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Guest state and guest memory accesses. State offsets were checked against the state size
+//! before the run, so state accesses are plain loads and stores. Guest memory accesses compare the
+//! address with the in-range limit for their width and leave with a fault otherwise.
+
+use cranelift_codegen::ir::condcodes::IntCC as CIntCC;
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Value as CValue};
+
+use crate::ctx;
+use crate::ir::{ExitReason, Type};
+
+use super::cl_type;
+use super::function::{host_flags, ExitTo, FnLower};
+
+/// Guest memory is little-endian whatever the host; never trapping (checked first).
+fn guest_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap().with_endianness(ir::Endianness::Little)
+}
+
+fn int_of_width(bytes: u32) -> ir::Type {
+    match bytes {
+        1 => ir::types::I8,
+        2 => ir::types::I16,
+        4 => ir::types::I32,
+        _ => ir::types::I64,
+    }
+}
+
+impl FnLower<'_, '_> {
+    pub fn get_state(&mut self, ty: Type, offset: u32) -> CValue {
+        self.b.ins().load(cl_type(ty), host_flags().with_endianness(ir::Endianness::Little), self.state, offset as i32)
+    }
+
+    pub fn set_state(&mut self, offset: u32, value: CValue) {
+        self.b.ins().store(host_flags().with_endianness(ir::Endianness::Little), value, self.state, offset as i32);
+    }
+
+    /// The host address of a guest access of `width` bytes at `addr`, after the bounds check.
+    fn guest_address(&mut self, addr: CValue, width: u32, to: ExitTo) -> CValue {
+        let limit = self.mem_limit[ctx::limit_index(width)];
+        let out = self.b.ins().icmp(CIntCC::UnsignedGreaterThanOrEqual, addr, limit);
+        self.leave_if(out, to, ExitReason::Fault, addr);
+        self.b.ins().iadd(self.mem, addr)
+    }
+
+    pub fn load(&mut self, ty: Type, width: u32, signed: bool, addr: CValue, to: ExitTo) -> CValue {
+        let p = self.guest_address(addr, width, to);
+        if ty.is_float() || width == ty.bytes() {
+            return self.b.ins().load(cl_type(ty), guest_flags(), p, 0);
+        }
+        let narrow = self.b.ins().load(int_of_width(width), guest_flags(), p, 0);
+        if signed {
+            self.b.ins().sextend(cl_type(ty), narrow)
+        } else {
+            self.b.ins().uextend(cl_type(ty), narrow)
+        }
+    }
+
+    pub fn store(&mut self, width: u32, addr: CValue, value: CValue, value_ty: Type, to: ExitTo) {
+        let p = self.guest_address(addr, width, to);
+        let v = if value_ty.is_int() && width < value_ty.bytes() {
+            self.b.ins().ireduce(int_of_width(width), value)
+        } else {
+            value
+        };
+        self.b.ins().store(guest_flags(), v, p, 0);
+    }
+}

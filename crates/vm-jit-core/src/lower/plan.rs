@@ -1,0 +1,42 @@
+//! Which helpers are inlined into their callers and which are compiled as functions of their own.
+
+use crate::ir::{Op, VerifiedBlock};
+
+/// Helpers of at most this many ops are inlined when inlining is on.
+pub const DEFAULT_INLINE_BUDGET: usize = 64;
+
+#[derive(Clone, Debug)]
+pub struct InlinePlan {
+    /// `inline[k]`: every call to helper `k` is lowered in place.
+    pub inline: Vec<bool>,
+    /// `standalone[k]`: helper `k` is reached by a real call and needs its own function.
+    pub standalone: Vec<bool>,
+}
+
+impl InlinePlan {
+    /// Inline helpers of at most `budget` ops (none when `budget` is 0).
+    pub fn new(vb: &VerifiedBlock, budget: usize) -> InlinePlan {
+        let funcs = &vb.block.funcs;
+        let inline: Vec<bool> = funcs.iter().map(|f| budget > 0 && f.body.ops.len() <= budget).collect();
+        // A helper needs a function of its own when a call that is not inlined can reach it: from
+        // main (through inlined helpers too) or from another standalone helper. Helpers only call
+        // lower indices, so one pass from the highest index down settles it.
+        let mut reached = vec![false; funcs.len()];
+        let mut standalone = vec![false; funcs.len()];
+        let mark_calls = |ops: &[Op], reached: &mut Vec<bool>| {
+            for op in ops {
+                if let Op::Call { func, .. } = op {
+                    reached[*func as usize] = true;
+                }
+            }
+        };
+        mark_calls(&vb.block.main.ops, &mut reached);
+        for k in (0..funcs.len()).rev() {
+            if reached[k] {
+                standalone[k] = !inline[k];
+                mark_calls(&funcs[k].body.ops, &mut reached);
+            }
+        }
+        InlinePlan { inline, standalone }
+    }
+}

@@ -1,0 +1,11 @@
+//! The napi-rs binding of vm-jit-native: converts JS values, delegates to vm-jit-core, converts
+//! back. No logic of its own lives here (see DESIGN.md).
+
+mod code;
+mod convert;
+mod ir;
+mod run;
+
+pub use code::*;
+pub use ir::*;
+pub use run::*;

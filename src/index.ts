@@ -1,0 +1,21 @@
+// vm-jit-native: build block IR in TypeScript, verify it, and run it in the native interpreter
+// or as Cranelift-compiled machine code. See README.md and docs/IR.md.
+
+export { IRBuilder } from './ir/IRBuilder.js'
+export type { FunctionBody, FunctionSignature, IRBuilderOptions, LoadOptions, PcOperand, StoreOptions } from './ir/IRBuilder.js'
+export { Block } from './ir/Block.js'
+export { Func, Label, Local, Value } from './ir/handles.js'
+export { FCMP_CONDITIONS, ICMP_CONDITIONS, LIMITS, Opcode, TYPE_CODES, TYPE_NAMES, typeWidth } from './ir/types.js'
+export type { FcmpCondition, FloatType, IRType, IcmpCondition, IntType, OpName } from './ir/types.js'
+export { CraneliftBackend, OPT_LEVELS } from './backend/CraneliftBackend.js'
+export type { CraneliftConfig, CraneliftOptions, OptLevel } from './backend/CraneliftBackend.js'
+export { CodeHandle } from './backend/CodeHandle.js'
+export { codeMemoryStats } from './backend/codeMemoryStats.js'
+export type { CodeMemoryStats } from './backend/codeMemoryStats.js'
+export { Interpreter } from './interpreter/Interpreter.js'
+export { EXIT_REASONS } from './run/exit.js'
+export type { ExitReason, RunExit } from './run/exit.js'
+export { DEFAULT_FUEL } from './run/fuel.js'
+export type { RunOptions } from './run/options.js'
+export type { GuestBuffer } from './run/buffers.js'
+export { nativeAvailable } from './native.js'

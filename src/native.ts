@@ -1,0 +1,89 @@
+// The native binding's surface (crates/vm-jit-napi), declared here by hand so the TypeScript layer
+// does not depend on the generated `index.d.ts` to compile. `__test__/binding.spec.ts` checks the
+// generated declaration and the loaded module against this interface.
+//
+// The addon is loaded lazily, on first use: building IR and encoding it must work (and be
+// testable) on a machine where the addon has not been built, and a missing addon should surface as
+// one clear error at the first native call rather than as a failure to `require` the package.
+
+/** What the native verifier learns about a block. */
+export interface NativeBlockInfo {
+  pc: bigint
+  opCount: number
+  stateSize: number
+}
+
+/** A run's outcome. `reason` is the code from docs/IR.md "Exits"; `aux` is trapCode or faultAddress. */
+export interface NativeRunResult {
+  reason: number
+  pc: bigint
+  aux: bigint
+  fuelLeft: bigint
+}
+
+export interface NativeCompileOptions {
+  optLevel: string
+  enableSimd?: boolean
+  enableInlining?: boolean
+}
+
+/** Compiled code living in native executable memory; freed by `free()` or when collected. */
+export interface NativeCode {
+  readonly size: number
+  readonly optLevel: string
+  readonly pc: bigint
+  readonly freed: boolean
+  free(): void
+  /** `fuel` is an f64: a non-negative integer, or Infinity for unlimited. */
+  run(state: Uint8Array, memory: Uint8Array, fuel: number): NativeRunResult
+}
+
+export interface NativeCodeMemoryStats {
+  liveBytes: number
+  liveHandles: number
+  /** Bytes of freed executable pages kept for reuse (not counted as live). */
+  cachedBytes?: number
+}
+
+export interface NativeBinding {
+  verifyBlock(bytes: Uint8Array): NativeBlockInfo
+  blockToText(bytes: Uint8Array): string
+  compileBlock(bytes: Uint8Array, options: NativeCompileOptions): NativeCode
+  interpretBlock(bytes: Uint8Array, state: Uint8Array, memory: Uint8Array, fuel: number): NativeRunResult
+  codeMemoryStats(): NativeCodeMemoryStats
+}
+
+let cached: NativeBinding | undefined
+
+/** The loaded addon. Throws a single explanatory Error when it cannot be loaded. */
+export function native(): NativeBinding {
+  if (cached !== undefined) return cached
+  // VMJIT_NATIVE_ADDON=/path/to/addon.node loads that file instead (e.g. a debug build from
+  // target/debug, to test the binding without a release build).
+  const override = process.env.VMJIT_NATIVE_ADDON
+  try {
+    // `../index.js` is the napi-generated loader at the package root (dist/ and src/ are siblings
+    // of it). It picks the `vm-jit-native.<platform>.node` that fits this machine.
+    cached = (override ? require(override) : require('../index.js')) as NativeBinding
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause)
+    throw new Error(
+      `vm-jit-native: the native addon could not be loaded for ${process.platform}-${process.arch}` +
+        (override ? ` from VMJIT_NATIVE_ADDON=${override} ` : ' ') +
+        `(${detail}). Build it from source with \`npm run build:native\` (needs a Rust toolchain), ` +
+        `or reinstall the package so its install script can do so.`,
+      { cause },
+    )
+  }
+  return cached
+}
+
+/** Whether the addon loads here (never throws). */
+export function nativeAvailable(): boolean {
+  try {
+    native()
+    return true
+  } catch {
+    return false
+  }
+}
