@@ -37,30 +37,15 @@ pub struct BlockBuilder {
 
 impl BlockBuilder {
     pub fn new(pc: u64) -> BlockBuilder {
-        BlockBuilder {
-            pc,
-            funcs: Vec::new(),
-        }
+        BlockBuilder { pc, funcs: Vec::new() }
     }
 
     /// Add helper function `fn k` (k = the number of helpers so far) and return k. Its
     /// parameters are values `0..params.len()` (`f.param(i)`).
-    pub fn func(
-        &mut self,
-        params: &[Type],
-        result: Option<Type>,
-        build: impl FnOnce(&mut BodyBuilder),
-    ) -> FuncId {
-        let mut b = BodyBuilder::new(
-            params.len() as u32,
-            self.funcs.iter().map(|f| f.result).collect(),
-        );
+    pub fn func(&mut self, params: &[Type], result: Option<Type>, build: impl FnOnce(&mut BodyBuilder)) -> FuncId {
+        let mut b = BodyBuilder::new(params.len() as u32, self.funcs.iter().map(|f| f.result).collect());
         build(&mut b);
-        self.funcs.push(Function {
-            params: params.to_vec(),
-            result,
-            body: b.body,
-        });
+        self.funcs.push(Function { params: params.to_vec(), result, body: b.body });
         (self.funcs.len() - 1) as FuncId
     }
 
@@ -68,11 +53,7 @@ impl BlockBuilder {
     pub fn main(self, build: impl FnOnce(&mut BodyBuilder)) -> Block {
         let mut b = BodyBuilder::new(0, self.funcs.iter().map(|f| f.result).collect());
         build(&mut b);
-        Block {
-            pc: self.pc,
-            funcs: self.funcs,
-            main: b.body,
-        }
+        Block { pc: self.pc, funcs: self.funcs, main: b.body }
     }
 }
 
@@ -85,11 +66,7 @@ pub struct BodyBuilder {
 
 impl BodyBuilder {
     fn new(nparams: u32, func_results: Vec<Option<Type>>) -> BodyBuilder {
-        BodyBuilder {
-            body: Body::default(),
-            next_value: nparams,
-            func_results,
-        }
+        BodyBuilder { body: Body::default(), next_value: nparams, func_results }
     }
 
     /// The body built so far.
@@ -100,10 +77,7 @@ impl BodyBuilder {
     /// Append any op (valid or not); returns the value it defines, if any.
     pub fn op(&mut self, op: Op) -> Option<Value> {
         let defines = match &op {
-            Op::Call { func, .. } => self
-                .func_results
-                .get(*func as usize)
-                .is_some_and(|r| r.is_some()),
+            Op::Call { func, .. } => self.func_results.get(*func as usize).is_some_and(|r| r.is_some()),
             other => verify::defines_value(other, &[]),
         };
         self.body.ops.push(op);
@@ -143,24 +117,15 @@ impl BodyBuilder {
 
     /// Integer constant, masked to `ty`'s width (so `iconst(I32, -1i64 as u64)` is 0xffffffff).
     pub fn iconst(&mut self, ty: Type, v: u64) -> Value {
-        self.val(Op::Const {
-            ty,
-            bits: v & ty.mask(),
-        })
+        self.val(Op::Const { ty, bits: v & ty.mask() })
     }
 
     pub fn f32const(&mut self, v: f32) -> Value {
-        self.val(Op::Const {
-            ty: Type::F32,
-            bits: v.to_bits() as u64,
-        })
+        self.val(Op::Const { ty: Type::F32, bits: v.to_bits() as u64 })
     }
 
     pub fn f64const(&mut self, v: f64) -> Value {
-        self.val(Op::Const {
-            ty: Type::F64,
-            bits: v.to_bits(),
-        })
+        self.val(Op::Const { ty: Type::F64, bits: v.to_bits() })
     }
 
     pub fn get_state(&mut self, ty: Type, offset: u32) -> Value {
@@ -172,12 +137,7 @@ impl BodyBuilder {
     }
 
     pub fn load(&mut self, ty: Type, width: u8, signed: bool, addr: Value) -> Value {
-        self.val(Op::Load {
-            ty,
-            width,
-            signed,
-            addr,
-        })
+        self.val(Op::Load { ty, width, signed, addr })
     }
 
     pub fn store(&mut self, width: u8, addr: Value, value: Value) {
@@ -225,27 +185,15 @@ impl BodyBuilder {
     }
 
     pub fn zext(&mut self, ty: Type, a: Value) -> Value {
-        self.val(Op::Ext {
-            kind: ExtKind::Zext,
-            ty,
-            a,
-        })
+        self.val(Op::Ext { kind: ExtKind::Zext, ty, a })
     }
 
     pub fn sext(&mut self, ty: Type, a: Value) -> Value {
-        self.val(Op::Ext {
-            kind: ExtKind::Sext,
-            ty,
-            a,
-        })
+        self.val(Op::Ext { kind: ExtKind::Sext, ty, a })
     }
 
     pub fn trunc(&mut self, ty: Type, a: Value) -> Value {
-        self.val(Op::Ext {
-            kind: ExtKind::Trunc,
-            ty,
-            a,
-        })
+        self.val(Op::Ext { kind: ExtKind::Trunc, ty, a })
     }
 
     pub fn fbin(&mut self, op: FloatBinOp, a: Value, b: Value) -> Value {
@@ -289,11 +237,7 @@ impl BodyBuilder {
     }
 
     pub fn brif(&mut self, cond: Value, then_label: Label, else_label: Label) {
-        self.op(Op::Brif {
-            cond,
-            then_label,
-            else_label,
-        });
+        self.op(Op::Brif { cond, then_label, else_label });
     }
 
     pub fn exit(&mut self, pc: Value) {
@@ -316,10 +260,7 @@ impl BodyBuilder {
 
     /// Call helper `func`; returns its result value if the helper has a result.
     pub fn call(&mut self, func: FuncId, args: &[Value]) -> Option<Value> {
-        self.op(Op::Call {
-            func,
-            args: args.to_vec(),
-        })
+        self.op(Op::Call { func, args: args.to_vec() })
     }
 
     pub fn ret(&mut self, value: Option<Value>) {
@@ -401,8 +342,7 @@ pub fn sum_words_block() -> Block {
 /// error): the reference result lowering tests compare against.
 pub fn run_interp(block: Block, state: &mut [u8], memory: &mut [u8], fuel: u64) -> RunOutcome {
     let vb = verify(block).unwrap_or_else(|e| panic!("{e}"));
-    crate::interp::run(&vb, state, memory, fuel, &AtomicU32::new(0))
-        .unwrap_or_else(|e| panic!("{e}"))
+    crate::interp::run(&vb, state, memory, fuel, &AtomicU32::new(0)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A state buffer with the given i64 words at offsets 0, 8, 16, … (little-endian), `size` bytes.
@@ -445,13 +385,7 @@ mod tests {
             assert_eq!(m.new_label(), 0);
             m.exit_const(5);
         });
-        assert_eq!(
-            block.funcs[0].body.ops[0],
-            Op::Const {
-                ty: Type::I8,
-                bits: 0xff
-            }
-        );
+        assert_eq!(block.funcs[0].body.ops[0], Op::Const { ty: Type::I8, bits: 0xff });
         assert_eq!(block.main.num_labels, 1);
         assert_eq!(print(&block).lines().last(), Some("  exit v1"));
     }
@@ -490,10 +424,7 @@ L2:
 ";
         assert_eq!(print(&sum_words_block()), expect);
         let docs = include_str!("../../../docs/IR.md");
-        assert!(
-            docs.contains(expect),
-            "docs/IR.md's text-form example is out of date"
-        );
+        assert!(docs.contains(expect), "docs/IR.md's text-form example is out of date");
     }
 
     #[test]

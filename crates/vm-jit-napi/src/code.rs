@@ -10,7 +10,7 @@ use vm_jit_core::ir;
 
 use napi::bindgen_prelude::Uint8ArraySlice;
 
-use crate::convert::{check_disjoint, guest_bytes, fuel, js_error, RunResult};
+use crate::convert::{check_disjoint, fuel, guest_bytes, js_error, RunResult};
 
 #[napi(object)]
 pub struct CompileOptions {
@@ -67,7 +67,10 @@ pub fn compile_block(env: Env, bytes: &[u8], options: CompileOptions) -> napi::R
 impl NativeCode {
     fn live(&self) -> napi::Result<&CompiledBlock> {
         self.code.as_ref().ok_or_else(|| {
-            napi::Error::from_reason(format!("code handle freed: the code for pc {:#x} was released by free()", self.pc))
+            napi::Error::from_reason(format!(
+                "code handle freed: the code for pc {:#x} was released by free()",
+                self.pc
+            ))
         })
     }
 }
@@ -105,9 +108,14 @@ impl NativeCode {
 
     /// Runs the code on `state` and `memory` in place.
     #[napi(catch_unwind)]
-    pub fn run(&self, mut state: Uint8ArraySlice, mut memory: Uint8ArraySlice, fuel_limit: f64) -> napi::Result<RunResult> {
+    pub fn run(
+        &self,
+        mut state: Uint8ArraySlice,
+        mut memory: Uint8ArraySlice,
+        fuel_limit: f64,
+    ) -> napi::Result<RunResult> {
         let (state, memory) = (guest_bytes(&mut state), guest_bytes(&mut memory));
-    check_disjoint(state, memory)?;
+        check_disjoint(state, memory)?;
         let code = self.live()?;
         let out = code.run(state, memory, fuel(fuel_limit)?, None).map_err(js_error)?;
         Ok(out.into())

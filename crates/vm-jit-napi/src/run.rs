@@ -5,11 +5,16 @@ use vm_jit_core::{codemem, interp, ir};
 
 use napi::bindgen_prelude::Uint8ArraySlice;
 
-use crate::convert::{check_disjoint, guest_bytes, fuel, js_error, RunResult};
+use crate::convert::{check_disjoint, fuel, guest_bytes, js_error, RunResult};
 
 /// Interprets a block on `state` and `memory` in place.
 #[napi(catch_unwind)]
-pub fn interpret_block(bytes: &[u8], mut state: Uint8ArraySlice, mut memory: Uint8ArraySlice, fuel_limit: f64) -> napi::Result<RunResult> {
+pub fn interpret_block(
+    bytes: &[u8],
+    mut state: Uint8ArraySlice,
+    mut memory: Uint8ArraySlice,
+    fuel_limit: f64,
+) -> napi::Result<RunResult> {
     let (state, memory) = (guest_bytes(&mut state), guest_bytes(&mut memory));
     check_disjoint(state, memory)?;
     let vb = ir::decode_and_verify(bytes).map_err(js_error)?;

@@ -57,7 +57,8 @@ impl CompiledFunction {
                     LinkTarget::Helper(func.params.user_named_funcs()[*name].index)
                 }
                 FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => LinkTarget::Address(
-                    libcall_address(*lc).ok_or_else(|| IrError::new(format!("unsupported Cranelift libcall {lc:?}")))?,
+                    libcall_address(*lc)
+                        .ok_or_else(|| IrError::new(format!("unsupported Cranelift libcall {lc:?}")))?,
                 ),
                 other => return Err(IrError::new(format!("unsupported relocation target {other:?}"))),
             };
@@ -81,16 +82,15 @@ pub fn place(funcs: &[CompiledFunction], align: usize) -> Result<CodeRegion, IrE
         offsets.push(size);
         size += f.bytes.len();
     }
-    let helper_offset = |k: u32| {
-        funcs.iter().position(|f| f.key == FuncKey::Helper(k)).map(|i| offsets[i])
-    };
+    let helper_offset = |k: u32| funcs.iter().position(|f| f.key == FuncKey::Helper(k)).map(|i| offsets[i]);
     // Resolve every fixup to an absolute target before touching memory, so errors leak nothing.
     let mut resolved = Vec::new();
     for (i, f) in funcs.iter().enumerate() {
         for fx in &f.fixups {
             let target = match fx.target {
                 LinkTarget::Helper(k) => {
-                    let off = helper_offset(k).ok_or_else(|| IrError::new(format!("call to helper {k} that was not compiled")))?;
+                    let off = helper_offset(k)
+                        .ok_or_else(|| IrError::new(format!("call to helper {k} that was not compiled")))?;
                     Target::InUnit(off)
                 }
                 LinkTarget::Address(a) => Target::Absolute(a),

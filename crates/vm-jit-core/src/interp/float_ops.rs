@@ -138,12 +138,8 @@ pub fn un(op: FloatUnOp, ty: Type, a: u64) -> u64 {
 pub fn fma(ty: Type, a: u64, b: u64, c: u64) -> u64 {
     // `mul_add` rounds once (libm's fma where the host has no instruction).
     match ty {
-        Type::F32 => f32::from_u64(a)
-            .mul_add(f32::from_u64(b), f32::from_u64(c))
-            .canon(),
-        _ => f64::from_u64(a)
-            .mul_add(f64::from_u64(b), f64::from_u64(c))
-            .canon(),
+        Type::F32 => f32::from_u64(a).mul_add(f32::from_u64(b), f32::from_u64(c)).canon(),
+        _ => f64::from_u64(a).mul_add(f64::from_u64(b), f64::from_u64(c)).canon(),
     }
 }
 
@@ -241,27 +237,16 @@ mod tests {
     #[test]
     fn nan_results_are_canonical() {
         // produced NaNs
-        assert_eq!(
-            bin(Fsub, F64, d(f64::INFINITY), d(f64::INFINITY)),
-            CANON_NAN_F64
-        );
+        assert_eq!(bin(Fsub, F64, d(f64::INFINITY), d(f64::INFINITY)), CANON_NAN_F64);
         assert_eq!(bin(Fmul, F32, s(0.0), s(f32::INFINITY)), CANON_NAN_F32);
         assert_eq!(bin(Fdiv, F64, d(0.0), d(0.0)), CANON_NAN_F64);
         assert_eq!(un(FloatUnOp::Fsqrt, F64, d(-1.0)), CANON_NAN_F64);
         assert_eq!(un(FloatUnOp::Fsqrt, F32, s(-1.0)), CANON_NAN_F32);
         // propagated NaNs lose their payload and sign
         for op in [Fadd, Fsub, Fmul, Fdiv, Fmin, Fmax] {
-            assert_eq!(
-                bin(op, F64, NAN_PAYLOAD_F64, d(1.0)),
-                CANON_NAN_F64,
-                "{op:?}"
-            );
+            assert_eq!(bin(op, F64, NAN_PAYLOAD_F64, d(1.0)), CANON_NAN_F64, "{op:?}");
             assert_eq!(bin(op, F64, d(1.0), NEG_QNAN_F64), CANON_NAN_F64, "{op:?}");
-            assert_eq!(
-                bin(op, F32, NAN_PAYLOAD_F32, s(1.0)),
-                CANON_NAN_F32,
-                "{op:?}"
-            );
+            assert_eq!(bin(op, F32, NAN_PAYLOAD_F32, s(1.0)), CANON_NAN_F32, "{op:?}");
         }
         assert_eq!(un(FloatUnOp::Fsqrt, F64, NEG_QNAN_F64), CANON_NAN_F64);
         assert_eq!(fma(F64, NAN_PAYLOAD_F64, d(1.0), d(1.0)), CANON_NAN_F64);
@@ -273,20 +258,11 @@ mod tests {
 
     #[test]
     fn bit_ops_keep_payloads() {
-        assert_eq!(
-            un(FloatUnOp::Fneg, F64, NEG_QNAN_F64),
-            NEG_QNAN_F64 & !(1 << 63)
-        );
-        assert_eq!(
-            un(FloatUnOp::Fabs, F64, NEG_QNAN_F64),
-            NEG_QNAN_F64 & !(1 << 63)
-        );
+        assert_eq!(un(FloatUnOp::Fneg, F64, NEG_QNAN_F64), NEG_QNAN_F64 & !(1 << 63));
+        assert_eq!(un(FloatUnOp::Fabs, F64, NEG_QNAN_F64), NEG_QNAN_F64 & !(1 << 63));
         assert_eq!(un(FloatUnOp::Fneg, F32, NAN_PAYLOAD_F32), 0x7fc0_1234);
         assert_eq!(un(FloatUnOp::Fneg, F32, s(0.0)), s(-0.0));
-        assert_eq!(
-            bin(Fcopysign, F64, NAN_PAYLOAD_F64, d(-1.0)),
-            NAN_PAYLOAD_F64 | (1 << 63)
-        );
+        assert_eq!(bin(Fcopysign, F64, NAN_PAYLOAD_F64, d(-1.0)), NAN_PAYLOAD_F64 | (1 << 63));
         assert_eq!(bin(Fcopysign, F32, s(2.0), s(-0.0)), s(-2.0));
         assert_eq!(bin(Fcopysign, F32, NAN_PAYLOAD_F32, s(1.0)), 0x7fc0_1234);
     }
@@ -301,10 +277,7 @@ mod tests {
         assert_eq!(bin(Fmax, F32, s(0.0), s(-0.0)), s(0.0));
         assert_eq!(bin(Fmin, F64, d(1.0), d(2.0)), d(1.0));
         assert_eq!(bin(Fmax, F64, d(1.0), d(2.0)), d(2.0));
-        assert_eq!(
-            bin(Fmin, F32, s(f32::NEG_INFINITY), s(-1.0)),
-            s(f32::NEG_INFINITY)
-        );
+        assert_eq!(bin(Fmin, F32, s(f32::NEG_INFINITY), s(-1.0)), s(f32::NEG_INFINITY));
         assert_eq!(bin(Fmax, F32, s(3.0), s(3.0)), s(3.0));
         // NaN-propagating (not IEEE minNum)
         assert_eq!(bin(Fmin, F64, d(f64::NAN), d(1.0)), CANON_NAN_F64);
@@ -356,10 +329,7 @@ mod tests {
         assert_eq!(to_int(F64, I32, false, d(-5.0)), 0);
         assert_eq!(to_int(F64, I32, false, d(5e9)), 0xffff_ffff);
         assert_eq!(to_int(F64, I64, true, d(f64::INFINITY)), i64::MAX as u64);
-        assert_eq!(
-            to_int(F64, I64, true, d(f64::NEG_INFINITY)),
-            i64::MIN as u64
-        );
+        assert_eq!(to_int(F64, I64, true, d(f64::NEG_INFINITY)), i64::MIN as u64);
         assert_eq!(to_int(F64, I64, false, d(1e30)), u64::MAX);
         assert_eq!(to_int(F64, I64, true, d(-2.9)), (-2i64) as u64);
         assert_eq!(to_int(F32, I64, false, s(2.9)), 2);
@@ -374,15 +344,9 @@ mod tests {
         // 2^24 + 1 is a tie between 2^24 and 2^24 + 2: even wins
         assert_eq!(from_int(I32, F32, false, (1 << 24) + 1), s(16777216.0));
         assert_eq!(from_int(I32, F32, false, (1 << 24) + 3), s(16777220.0));
-        assert_eq!(
-            from_int(I64, F64, false, u64::MAX),
-            d(18446744073709551616.0)
-        );
+        assert_eq!(from_int(I64, F64, false, u64::MAX), d(18446744073709551616.0));
         assert_eq!(from_int(I64, F64, true, u64::MAX), d(-1.0));
-        assert_eq!(
-            from_int(I64, F64, false, (1 << 53) + 1),
-            d(9007199254740992.0)
-        );
+        assert_eq!(from_int(I64, F64, false, (1 << 53) + 1), d(9007199254740992.0));
         // i64 → f32 in one rounding: 2^53 + 2^29 + 1 rounds up (just above the f32 halfway point
         // 2^53 + 2^29); going through f64 first would land on the tie and round to even (down).
         let x: u64 = (1 << 53) + (1 << 29) + 1;

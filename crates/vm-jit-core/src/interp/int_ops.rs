@@ -122,14 +122,8 @@ mod tests {
             assert_eq!(bin(Srem, t, min(t), m), 0, "srem MIN,-1 = 0 ({t})");
         }
         // ordinary signed division truncates toward zero, remainder has the dividend's sign
-        assert_eq!(
-            bin(Sdiv, I32, (-7i32) as u32 as u64, 2),
-            (-3i32) as u32 as u64
-        );
-        assert_eq!(
-            bin(Srem, I32, (-7i32) as u32 as u64, 2),
-            (-1i32) as u32 as u64
-        );
+        assert_eq!(bin(Sdiv, I32, (-7i32) as u32 as u64, 2), (-3i32) as u32 as u64);
+        assert_eq!(bin(Srem, I32, (-7i32) as u32 as u64, 2), (-1i32) as u32 as u64);
         assert_eq!(bin(Srem, I8, 7, 0xfe), 1);
         assert_eq!(bin(Udiv, I8, 0xff, 2), 0x7f);
         assert_eq!(bin(Urem, I64, u64::MAX, 10), 5);

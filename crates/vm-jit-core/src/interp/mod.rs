@@ -89,12 +89,7 @@ impl Program {
         }
         macro_rules! finish {
             ($reason:ident, $pc:expr, $aux:expr) => {
-                return Ok(RunOutcome {
-                    reason: ExitReason::$reason,
-                    pc: $pc,
-                    aux: $aux,
-                    fuel_left: fuel,
-                })
+                return Ok(RunOutcome { reason: ExitReason::$reason, pc: $pc, aux: $aux, fuel_left: fuel })
             };
         }
         macro_rules! back_edge {
@@ -115,22 +110,12 @@ impl Program {
             match insts[at] {
                 Inst::Const { dst, bits } => r!(dst) = bits,
                 Inst::Copy { dst, src } => r!(dst) = r!(src),
-                Inst::GetState { dst, off, width } => {
-                    r!(dst) = memory::get_state(state, off, width)
-                }
+                Inst::GetState { dst, off, width } => r!(dst) = memory::get_state(state, off, width),
                 Inst::SetState { src, off, width } => memory::set_state(state, off, width, r!(src)),
-                Inst::Load {
-                    dst,
-                    addr,
-                    width,
-                    signed,
-                    ty,
-                } => {
+                Inst::Load { dst, addr, width, signed, ty } => {
                     let a = r!(addr);
                     match memory::load(mem, a, width) {
-                        Some(v) if signed => {
-                            r!(dst) = int_ops::sext(v, width as u32 * 8) as u64 & ty.mask()
-                        }
+                        Some(v) if signed => r!(dst) = int_ops::sext(v, width as u32 * 8) as u64 & ty.mask(),
                         Some(v) => r!(dst) = v,
                         None => finish!(Fault, mark!(at), a),
                     }
@@ -148,38 +133,18 @@ impl Program {
                 Inst::Xor { dst, a, b } => r!(dst) = r!(a) ^ r!(b),
                 Inst::IntBin { op, ty, dst, a, b } => r!(dst) = int_ops::bin(op, ty, r!(a), r!(b)),
                 Inst::IntUn { op, ty, dst, a } => r!(dst) = int_ops::un(op, ty, r!(a)),
-                Inst::Icmp { cc, ty, dst, a, b } => {
-                    r!(dst) = int_ops::icmp(cc, ty, r!(a), r!(b)) as u64
-                }
-                Inst::Select { dst, cond, a, b } => {
-                    r!(dst) = if r!(cond) != 0 { r!(a) } else { r!(b) }
-                }
-                Inst::Sext { from, to, dst, a } => {
-                    r!(dst) = int_ops::sext(r!(a), from.bits()) as u64 & to.mask()
-                }
+                Inst::Icmp { cc, ty, dst, a, b } => r!(dst) = int_ops::icmp(cc, ty, r!(a), r!(b)) as u64,
+                Inst::Select { dst, cond, a, b } => r!(dst) = if r!(cond) != 0 { r!(a) } else { r!(b) },
+                Inst::Sext { from, to, dst, a } => r!(dst) = int_ops::sext(r!(a), from.bits()) as u64 & to.mask(),
                 Inst::Trunc { to, dst, a } => r!(dst) = r!(a) & to.mask(),
-                Inst::FloatBin { op, ty, dst, a, b } => {
-                    r!(dst) = float_ops::bin(op, ty, r!(a), r!(b))
-                }
+                Inst::FloatBin { op, ty, dst, a, b } => r!(dst) = float_ops::bin(op, ty, r!(a), r!(b)),
                 Inst::FloatUn { op, ty, dst, a } => r!(dst) = float_ops::un(op, ty, r!(a)),
                 Inst::Fma { ty, dst, a, b, c } => r!(dst) = float_ops::fma(ty, r!(a), r!(b), r!(c)),
-                Inst::Fcmp { cc, ty, dst, a, b } => {
-                    r!(dst) = float_ops::fcmp(cc, ty, r!(a), r!(b)) as u64
+                Inst::Fcmp { cc, ty, dst, a, b } => r!(dst) = float_ops::fcmp(cc, ty, r!(a), r!(b)) as u64,
+                Inst::FcvtToInt { from, to, signed, dst, a } => r!(dst) = float_ops::to_int(from, to, signed, r!(a)),
+                Inst::FcvtFromInt { from, to, signed, dst, a } => {
+                    r!(dst) = float_ops::from_int(from, to, signed, r!(a))
                 }
-                Inst::FcvtToInt {
-                    from,
-                    to,
-                    signed,
-                    dst,
-                    a,
-                } => r!(dst) = float_ops::to_int(from, to, signed, r!(a)),
-                Inst::FcvtFromInt {
-                    from,
-                    to,
-                    signed,
-                    dst,
-                    a,
-                } => r!(dst) = float_ops::from_int(from, to, signed, r!(a)),
                 Inst::Fpromote { dst, a } => r!(dst) = float_ops::promote(r!(a)),
                 Inst::Fdemote { dst, a } => r!(dst) = float_ops::demote(r!(a)),
                 Inst::Jump { target, back } => {
@@ -188,18 +153,8 @@ impl Program {
                     }
                     ip = target as usize;
                 }
-                Inst::Brif {
-                    cond,
-                    then_t,
-                    else_t,
-                    then_back,
-                    else_back,
-                } => {
-                    let (target, back) = if r!(cond) != 0 {
-                        (then_t, then_back)
-                    } else {
-                        (else_t, else_back)
-                    };
+                Inst::Brif { cond, then_t, else_t, then_back, else_back } => {
+                    let (target, back) = if r!(cond) != 0 { (then_t, then_back) } else { (else_t, else_back) };
                     if back {
                         back_edge!(at);
                     }
@@ -208,12 +163,7 @@ impl Program {
                 Inst::Exit { pc } => finish!(Exit, r!(pc), 0),
                 Inst::Halt { pc } => finish!(Halt, r!(pc), 0),
                 Inst::Trap { code, pc } => finish!(Trap, r!(pc), code as u64),
-                Inst::Call {
-                    func,
-                    args,
-                    nargs,
-                    dst,
-                } => {
+                Inst::Call { func, args, nargs, dst } => {
                     let f = self.funcs[func as usize];
                     for k in 0..nargs {
                         r!(f.params + k) = r!(self.call_args[(args + k) as usize]);

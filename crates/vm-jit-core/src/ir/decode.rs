@@ -23,11 +23,7 @@ pub const NO_RESULT: u8 = 0xFF;
 /// Decode a block from its binary form. Checks the encoding and the limits only; the rules
 /// (types, labels, dominance…) are `verify`'s job.
 pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
-    let mut r = Reader {
-        bytes,
-        pos: 0,
-        ctx: String::new(),
-    };
+    let mut r = Reader { bytes, pos: 0, ctx: String::new() };
     if bytes.len() < 4 || &bytes[..4] != MAGIC {
         let got = &bytes[..bytes.len().min(4)];
         return Err(r.err(0, format!("bad magic {got:02x?}: expected \"VJIR\"")));
@@ -36,10 +32,7 @@ pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
     let at = r.pos;
     let version = r.u16("version")?;
     if version != VERSION {
-        return Err(r.err(
-            at,
-            format!("unsupported version {version} (expected {VERSION})"),
-        ));
+        return Err(r.err(at, format!("unsupported version {version} (expected {VERSION})")));
     }
     let at = r.pos;
     let flags = r.u16("flags")?;
@@ -59,19 +52,13 @@ pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
         let at = r.pos;
         let result = match r.u8("result type")? {
             NO_RESULT => None,
-            code => Some(Type::from_code(code).ok_or_else(|| {
-                r.err(
-                    at,
-                    format!("unknown result type code 0x{code:02x} (0..5 or 0xff)"),
-                )
-            })?),
+            code => Some(
+                Type::from_code(code)
+                    .ok_or_else(|| r.err(at, format!("unknown result type code 0x{code:02x} (0..5 or 0xff)")))?,
+            ),
         };
         let body = r.body(&format!("fn {k}"), result.is_some())?;
-        funcs.push(Function {
-            params,
-            result,
-            body,
-        });
+        funcs.push(Function { params, result, body });
     }
     r.ctx.clear();
     let main = r.body("main", false)?;
@@ -144,15 +131,8 @@ impl Reader<'_> {
             }
             if byte & 0x80 == 0 {
                 if too_big || value > u32::MAX as u64 {
-                    let shown = if too_big {
-                        "≥ 2^64".to_string()
-                    } else {
-                        value.to_string()
-                    };
-                    return Err(self.err(
-                        start,
-                        format!("LEB128 {what} is too large: {shown} (must be < 2^32)"),
-                    ));
+                    let shown = if too_big { "≥ 2^64".to_string() } else { value.to_string() };
+                    return Err(self.err(start, format!("LEB128 {what} is too large: {shown} (must be < 2^32)")));
                 }
                 return Ok(value as u32);
             }
@@ -173,8 +153,7 @@ impl Reader<'_> {
     fn ty(&mut self, what: &str) -> Result<Type, IrError> {
         let at = self.pos;
         let code = self.u8(what)?;
-        Type::from_code(code)
-            .ok_or_else(|| self.err(at, format!("unknown type code 0x{code:02x} ({what})")))
+        Type::from_code(code).ok_or_else(|| self.err(at, format!("unknown type code 0x{code:02x} ({what})")))
     }
 
     fn value(&mut self) -> Result<Value, IrError> {
@@ -209,11 +188,7 @@ impl Reader<'_> {
             self.ctx = format!(" (in {name}, op {i})");
             ops.push(self.op(has_result)?);
         }
-        Ok(Body {
-            locals,
-            num_labels,
-            ops,
-        })
+        Ok(Body { locals, num_labels, ops })
     }
 
     fn op(&mut self, has_result: bool) -> Result<Op, IrError> {
@@ -242,19 +217,10 @@ impl Reader<'_> {
                 let signed = match self.u8("load signed flag")? {
                     0 => false,
                     1 => true,
-                    s => {
-                        return Err(
-                            self.err(sat, format!("load signed flag must be 0 or 1, got {s}"))
-                        )
-                    }
+                    s => return Err(self.err(sat, format!("load signed flag must be 0 or 1, got {s}"))),
                 };
                 let addr = self.value()?;
-                Op::Load {
-                    ty,
-                    width,
-                    signed,
-                    addr,
-                }
+                Op::Load { ty, width, signed, addr }
             }
             0x05 => {
                 let width = self.u8("store width")?;
@@ -262,17 +228,13 @@ impl Reader<'_> {
                 let value = self.value()?;
                 Op::Store { width, addr, value }
             }
-            0x06 => Op::LocalGet {
-                local: self.uleb("local index")?,
-            },
+            0x06 => Op::LocalGet { local: self.uleb("local index")? },
             0x07 => {
                 let local = self.uleb("local index")?;
                 let value = self.value()?;
                 Op::LocalSet { local, value }
             }
-            0x08 => Op::Mark {
-                pc: self.u64("mark pc")?,
-            },
+            0x08 => Op::Mark { pc: self.u64("mark pc")? },
             0x10..=0x21 => {
                 let op = IntBinOp::ALL[(opcode - IntBinOp::FIRST_OPCODE) as usize];
                 let a = self.value()?;
@@ -281,17 +243,14 @@ impl Reader<'_> {
             }
             0x28..=0x2C => {
                 let op = IntUnOp::ALL[(opcode - IntUnOp::FIRST_OPCODE) as usize];
-                Op::IntUn {
-                    op,
-                    a: self.value()?,
-                }
+                Op::IntUn { op, a: self.value()? }
             }
             0x30 => {
                 let cat = self.pos;
                 let c = self.u8("icmp condition")?;
-                let cc = *IntCC::ALL.get(c as usize).ok_or_else(|| {
-                    self.err(cat, format!("unknown icmp condition code {c} (0..9)"))
-                })?;
+                let cc = *IntCC::ALL
+                    .get(c as usize)
+                    .ok_or_else(|| self.err(cat, format!("unknown icmp condition code {c} (0..9)")))?;
                 let a = self.value()?;
                 let b = self.value()?;
                 Op::Icmp { cc, a, b }
@@ -305,11 +264,7 @@ impl Reader<'_> {
             0x32..=0x34 => {
                 let kind = [ExtKind::Zext, ExtKind::Sext, ExtKind::Trunc][(opcode - 0x32) as usize];
                 let ty = self.ty("result type")?;
-                Op::Ext {
-                    kind,
-                    ty,
-                    a: self.value()?,
-                }
+                Op::Ext { kind, ty, a: self.value()? }
             }
             0x40..=0x46 => {
                 let op = FloatBinOp::ALL[(opcode - FloatBinOp::FIRST_OPCODE) as usize];
@@ -319,10 +274,7 @@ impl Reader<'_> {
             }
             0x48..=0x4A => {
                 let op = FloatUnOp::ALL[(opcode - FloatUnOp::FIRST_OPCODE) as usize];
-                Op::FloatUn {
-                    op,
-                    a: self.value()?,
-                }
+                Op::FloatUn { op, a: self.value()? }
             }
             0x4B => {
                 let a = self.value()?;
@@ -333,62 +285,40 @@ impl Reader<'_> {
             0x4C => {
                 let cat = self.pos;
                 let c = self.u8("fcmp condition")?;
-                let cc = *FloatCC::ALL.get(c as usize).ok_or_else(|| {
-                    self.err(cat, format!("unknown fcmp condition code {c} (0..7)"))
-                })?;
+                let cc = *FloatCC::ALL
+                    .get(c as usize)
+                    .ok_or_else(|| self.err(cat, format!("unknown fcmp condition code {c} (0..7)")))?;
                 let a = self.value()?;
                 let b = self.value()?;
                 Op::Fcmp { cc, a, b }
             }
             0x50 | 0x51 => {
                 let ty = self.ty("result type")?;
-                Op::FcvtToInt {
-                    ty,
-                    signed: opcode == 0x50,
-                    a: self.value()?,
-                }
+                Op::FcvtToInt { ty, signed: opcode == 0x50, a: self.value()? }
             }
             0x52 | 0x53 => {
                 let ty = self.ty("result type")?;
-                Op::FcvtFromInt {
-                    ty,
-                    signed: opcode == 0x52,
-                    a: self.value()?,
-                }
+                Op::FcvtFromInt { ty, signed: opcode == 0x52, a: self.value()? }
             }
             0x54 => Op::Fpromote { a: self.value()? },
             0x55 => Op::Fdemote { a: self.value()? },
             0x56 => {
                 let ty = self.ty("result type")?;
-                Op::Bitcast {
-                    ty,
-                    a: self.value()?,
-                }
+                Op::Bitcast { ty, a: self.value()? }
             }
-            0x60 => Op::Label {
-                label: self.label()?,
-            },
-            0x61 => Op::Jump {
-                label: self.label()?,
-            },
+            0x60 => Op::Label { label: self.label()? },
+            0x61 => Op::Jump { label: self.label()? },
             0x62 => {
                 let cond = self.value()?;
                 let then_label = self.label()?;
                 let else_label = self.label()?;
-                Op::Brif {
-                    cond,
-                    then_label,
-                    else_label,
-                }
+                Op::Brif { cond, then_label, else_label }
             }
             0x63 => Op::Exit { pc: self.value()? },
             0x64 => Op::Halt { pc: self.value()? },
             0x65 => {
                 let code = self.uleb("trap code")?;
-                Op::Trap {
-                    code,
-                    pc: self.value()?,
-                }
+                Op::Trap { code, pc: self.value()? }
             }
             0x66 => {
                 let func = self.uleb("function index")?;
@@ -399,13 +329,7 @@ impl Reader<'_> {
                 }
                 Op::Call { func, args }
             }
-            0x67 => Op::Ret {
-                value: if has_result {
-                    Some(self.value()?)
-                } else {
-                    None
-                },
-            },
+            0x67 => Op::Ret { value: if has_result { Some(self.value()?) } else { None } },
             _ => return Err(self.err(at, format!("unknown opcode 0x{opcode:02x}"))),
         };
         Ok(op)
@@ -457,10 +381,7 @@ mod tests {
         ops.extend(0u64.to_le_bytes());
         ops.extend([0x63, 0]);
         let e = crate::ir::decode_and_verify(&main_only(2, &ops)).unwrap_err();
-        assert_eq!(
-            e.message,
-            "IR verify error in main, op 1 (exit v0): the pc must be i64, got i32"
-        );
+        assert_eq!(e.message, "IR verify error in main, op 1 (exit v0): the pc must be i64, got i32");
     }
 
     #[test]
@@ -468,16 +389,7 @@ mod tests {
         let b = decode(&main_only(2, &exit_ops())).unwrap();
         assert_eq!(b.pc, 0x1000);
         assert!(b.funcs.is_empty());
-        assert_eq!(
-            b.main.ops,
-            vec![
-                Op::Const {
-                    ty: Type::I64,
-                    bits: 0x1010
-                },
-                Op::Exit { pc: 0 }
-            ]
-        );
+        assert_eq!(b.main.ops, vec![Op::Const { ty: Type::I64, bits: 0x1010 }, Op::Exit { pc: 0 }]);
     }
 
     #[test]
@@ -486,11 +398,7 @@ mod tests {
         assert!(err(b"XJIR\x01\x00").contains("at byte 0: bad magic"));
         let mut b = main_only(2, &exit_ops());
         b[4] = 2;
-        assert!(
-            err(&b).contains("at byte 4: unsupported version 2"),
-            "{}",
-            err(&b)
-        );
+        assert!(err(&b).contains("at byte 4: unsupported version 2"), "{}", err(&b));
         let mut b = main_only(2, &exit_ops());
         b[6] = 1;
         assert!(err(&b).contains("at byte 6: flags must be 0"));
@@ -524,14 +432,9 @@ mod tests {
         let bytes = encode(&block);
         assert_eq!(decode(&bytes).unwrap(), block);
         for n in 0..bytes.len() {
-            let e = decode(&bytes[..n])
-                .expect_err("truncated input must fail")
-                .message;
+            let e = decode(&bytes[..n]).expect_err("truncated input must fail").message;
             assert!(e.starts_with("malformed IR at byte "), "{e}");
-            assert!(
-                e.contains("unexpected end of input") || e.contains("bad magic"),
-                "{n}: {e}"
-            );
+            assert!(e.contains("unexpected end of input") || e.contains("bad magic"), "{n}: {e}");
         }
     }
 
@@ -540,15 +443,9 @@ mod tests {
         let b = main_only(2, &exit_ops());
         let e = err(&b[..b.len() - 1]);
         // 16 header bytes (magic, version, flags, pc) + 4 counts + const (10) + exit opcode = 31
-        assert_eq!(
-            e,
-            "malformed IR at byte 31: unexpected end of input in LEB128 value id (in main, op 1)"
-        );
+        assert_eq!(e, "malformed IR at byte 31: unexpected end of input in LEB128 value id (in main, op 1)");
         let e = err(&b[..21]);
-        assert!(
-            e.contains("at byte 21: unexpected end of input reading const type (in main, op 0)"),
-            "{e}"
-        );
+        assert!(e.contains("at byte 21: unexpected end of input reading const type (in main, op 0)"), "{e}");
     }
 
     #[test]
@@ -556,10 +453,7 @@ mod tests {
         let mut ops = exit_ops();
         ops.insert(0, 0x99);
         let e = err(&main_only(3, &ops));
-        assert_eq!(
-            e,
-            "malformed IR at byte 20: unknown opcode 0x99 (in main, op 0)"
-        );
+        assert_eq!(e, "malformed IR at byte 20: unknown opcode 0x99 (in main, op 0)");
         for bad in [0x00u8, 0x09, 0x22, 0x2D, 0x35, 0x47, 0x4D, 0x57, 0x68, 0xFF] {
             let e = err(&main_only(1, &[bad]));
             assert!(e.contains(&format!("unknown opcode 0x{bad:02x}")), "{e}");
@@ -570,31 +464,22 @@ mod tests {
     fn bad_type_codes() {
         let mut ops = vec![0x01, 6];
         ops.extend(0u64.to_le_bytes());
-        assert!(
-            err(&main_only(1, &ops)).contains("at byte 21: unknown type code 0x06 (const type)")
-        );
+        assert!(err(&main_only(1, &ops)).contains("at byte 21: unknown type code 0x06 (const type)"));
         // a local type
         let mut b = header();
         b.extend([0, 1, 9, 0, 0]);
-        assert!(
-            err(&b).contains("at byte 18: unknown type code 0x09 (local type) (in main header)")
-        );
+        assert!(err(&b).contains("at byte 18: unknown type code 0x09 (local type) (in main header)"));
         // a function result type
         let mut b = header();
         b.extend([1, 0, 7]);
-        assert!(
-            err(&b).contains("at byte 18: unknown result type code 0x07"),
-            "{}",
-            err(&b)
-        );
+        assert!(err(&b).contains("at byte 18: unknown result type code 0x07"), "{}", err(&b));
     }
 
     #[test]
     fn bad_condition_codes_and_flags() {
         assert!(err(&main_only(1, &[0x30, 10, 0, 0])).contains("unknown icmp condition code 10"));
         assert!(err(&main_only(1, &[0x4C, 8, 0, 0])).contains("unknown fcmp condition code 8"));
-        assert!(err(&main_only(1, &[0x04, 3, 8, 2, 0]))
-            .contains("at byte 23: load signed flag must be 0 or 1, got 2"));
+        assert!(err(&main_only(1, &[0x04, 3, 8, 2, 0])).contains("at byte 23: load signed flag must be 0 or 1, got 2"));
     }
 
     #[test]
@@ -602,10 +487,7 @@ mod tests {
         let mut b = main_only(2, &exit_ops());
         let len = b.len();
         b.extend([0, 0, 0]);
-        assert_eq!(
-            err(&b),
-            format!("malformed IR at byte {len}: 3 trailing bytes after the main body")
-        );
+        assert_eq!(err(&b), format!("malformed IR at byte {len}: 3 trailing bytes after the main body"));
     }
 
     #[test]
@@ -622,8 +504,7 @@ mod tests {
         ops.push(0x63);
         ops.extend([0x80; 10]);
         ops.push(0);
-        assert!(err(&main_only(2, &ops))
-            .contains("at byte 31: LEB128 value id is longer than 10 bytes"));
+        assert!(err(&main_only(2, &ops)).contains("at byte 31: LEB128 value id is longer than 10 bytes"));
         // ≥ 2^32
         let mut ops = exit_ops();
         ops.truncate(10);
@@ -640,10 +521,7 @@ mod tests {
         let mut ops = exit_ops();
         ops.truncate(10);
         ops.extend([0x63, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-        assert_eq!(
-            decode(&main_only(2, &ops)).unwrap().main.ops[1],
-            Op::Exit { pc: u32::MAX }
-        );
+        assert_eq!(decode(&main_only(2, &ops)).unwrap().main.ops[1], Op::Exit { pc: u32::MAX });
     }
 
     #[test]
@@ -687,8 +565,7 @@ mod tests {
         // state offsets
         let mut ops = vec![0x02, 3];
         ops.extend(leb(1 << 24));
-        assert!(err(&main_only(1, &ops))
-            .contains("at byte 22: state offset 16777216 is not below 2^24"));
+        assert!(err(&main_only(1, &ops)).contains("at byte 22: state offset 16777216 is not below 2^24"));
         let mut ops = vec![0x03];
         ops.extend(leb(1 << 24));
         ops.push(0);
@@ -728,12 +605,8 @@ mod tests {
                 Err(e) => {
                     assert!(e.message.contains("trailing bytes"), "0x{opcode:02x}: {e}");
                     // and the op round-trips through encode
-                    let at: usize = e.message["malformed IR at byte ".len()..]
-                        .split(':')
-                        .next()
-                        .unwrap()
-                        .parse()
-                        .unwrap();
+                    let at: usize =
+                        e.message["malformed IR at byte ".len()..].split(':').next().unwrap().parse().unwrap();
                     b.truncate(at);
                     let block = decode(&b).unwrap();
                     assert_eq!(encode(&block), b);

@@ -10,9 +10,7 @@ use super::decode::{MAGIC, NO_RESULT, VERSION};
 use super::op::*;
 
 pub fn encode(block: &Block) -> Vec<u8> {
-    let mut w = Writer {
-        out: Vec::with_capacity(32 + 4 * block.main.ops.len()),
-    };
+    let mut w = Writer { out: Vec::with_capacity(32 + 4 * block.main.ops.len()) };
     w.out.extend_from_slice(MAGIC);
     w.out.extend_from_slice(&VERSION.to_le_bytes());
     w.out.extend_from_slice(&0u16.to_le_bytes());
@@ -84,12 +82,7 @@ impl Writer {
                 self.uleb(*offset);
                 self.uleb(*value);
             }
-            Op::Load {
-                ty,
-                width,
-                signed,
-                addr,
-            } => {
+            Op::Load { ty, width, signed, addr } => {
                 o.extend([0x04, ty.code(), *width, *signed as u8]);
                 self.uleb(*addr);
             }
@@ -188,11 +181,7 @@ impl Writer {
                 o.push(0x61);
                 self.uleb(*label);
             }
-            Op::Brif {
-                cond,
-                then_label,
-                else_label,
-            } => {
+            Op::Brif { cond, then_label, else_label } => {
                 o.push(0x62);
                 self.uleb(*cond);
                 self.uleb(*then_label);
@@ -238,110 +227,44 @@ mod tests {
     /// One op of every kind (and every sub-op), in a block with helpers: the full opcode table.
     fn every_op_block() -> Block {
         let mut ops = vec![
-            Op::Const {
-                ty: Type::I64,
-                bits: 0x1234_5678_9abc_def0,
-            },
-            Op::Const {
-                ty: Type::F32,
-                bits: 0x3fc0_0000,
-            },
-            Op::GetState {
-                ty: Type::I32,
-                offset: 300,
-            },
-            Op::SetState {
-                offset: (1 << 24) - 1,
-                value: 2,
-            },
-            Op::Load {
-                ty: Type::I64,
-                width: 4,
-                signed: true,
-                addr: 0,
-            },
-            Op::Load {
-                ty: Type::F64,
-                width: 8,
-                signed: false,
-                addr: 0,
-            },
-            Op::Store {
-                width: 2,
-                addr: 0,
-                value: 2,
-            },
+            Op::Const { ty: Type::I64, bits: 0x1234_5678_9abc_def0 },
+            Op::Const { ty: Type::F32, bits: 0x3fc0_0000 },
+            Op::GetState { ty: Type::I32, offset: 300 },
+            Op::SetState { offset: (1 << 24) - 1, value: 2 },
+            Op::Load { ty: Type::I64, width: 4, signed: true, addr: 0 },
+            Op::Load { ty: Type::F64, width: 8, signed: false, addr: 0 },
+            Op::Store { width: 2, addr: 0, value: 2 },
             Op::LocalGet { local: 1 },
             Op::LocalSet { local: 0, value: 0 },
             Op::Mark { pc: u64::MAX },
         ];
-        ops.extend(
-            IntBinOp::ALL
-                .iter()
-                .map(|&op| Op::IntBin { op, a: 0, b: 200 }),
-        );
+        ops.extend(IntBinOp::ALL.iter().map(|&op| Op::IntBin { op, a: 0, b: 200 }));
         ops.extend(IntUnOp::ALL.iter().map(|&op| Op::IntUn { op, a: 0 }));
         ops.extend(IntCC::ALL.iter().map(|&cc| Op::Icmp { cc, a: 0, b: 0 }));
-        ops.push(Op::Select {
-            cond: 1,
-            a: 2,
-            b: 3,
-        });
+        ops.push(Op::Select { cond: 1, a: 2, b: 3 });
         for kind in [ExtKind::Zext, ExtKind::Sext, ExtKind::Trunc] {
-            ops.push(Op::Ext {
-                kind,
-                ty: Type::I16,
-                a: 128,
-            });
+            ops.push(Op::Ext { kind, ty: Type::I16, a: 128 });
         }
-        ops.extend(
-            FloatBinOp::ALL
-                .iter()
-                .map(|&op| Op::FloatBin { op, a: 1, b: 1 }),
-        );
+        ops.extend(FloatBinOp::ALL.iter().map(|&op| Op::FloatBin { op, a: 1, b: 1 }));
         ops.extend(FloatUnOp::ALL.iter().map(|&op| Op::FloatUn { op, a: 1 }));
         ops.push(Op::Fma { a: 1, b: 1, c: 1 });
         ops.extend(FloatCC::ALL.iter().map(|&cc| Op::Fcmp { cc, a: 1, b: 1 }));
         for signed in [true, false] {
-            ops.push(Op::FcvtToInt {
-                ty: Type::I32,
-                signed,
-                a: 1,
-            });
-            ops.push(Op::FcvtFromInt {
-                ty: Type::F64,
-                signed,
-                a: 0,
-            });
+            ops.push(Op::FcvtToInt { ty: Type::I32, signed, a: 1 });
+            ops.push(Op::FcvtFromInt { ty: Type::F64, signed, a: 0 });
         }
         ops.extend([
             Op::Fpromote { a: 1 },
             Op::Fdemote { a: 5 },
-            Op::Bitcast {
-                ty: Type::I32,
-                a: 1,
-            },
-            Op::Call {
-                func: 0,
-                args: vec![0, 16_384],
-            },
-            Op::Call {
-                func: 1,
-                args: vec![],
-            },
+            Op::Bitcast { ty: Type::I32, a: 1 },
+            Op::Call { func: 0, args: vec![0, 16_384] },
+            Op::Call { func: 1, args: vec![] },
             Op::Label { label: 0 },
             Op::Jump { label: 0 },
-            Op::Brif {
-                cond: 1,
-                then_label: 0,
-                else_label: 70_000,
-            },
+            Op::Brif { cond: 1, then_label: 0, else_label: 70_000 },
             Op::Exit { pc: 0 },
             Op::Halt { pc: 0 },
-            Op::Trap {
-                code: u32::MAX,
-                pc: 0,
-            },
+            Op::Trap { code: u32::MAX, pc: 0 },
         ]);
         Block {
             pc: 0x8000_0000,
@@ -349,27 +272,15 @@ mod tests {
                 Function {
                     params: vec![Type::I64, Type::F64],
                     result: Some(Type::I64),
-                    body: Body {
-                        locals: vec![Type::I8],
-                        num_labels: 1,
-                        ops: vec![Op::Ret { value: Some(0) }],
-                    },
+                    body: Body { locals: vec![Type::I8], num_labels: 1, ops: vec![Op::Ret { value: Some(0) }] },
                 },
                 Function {
                     params: vec![],
                     result: None,
-                    body: Body {
-                        locals: vec![],
-                        num_labels: 0,
-                        ops: vec![Op::Ret { value: None }],
-                    },
+                    body: Body { locals: vec![], num_labels: 0, ops: vec![Op::Ret { value: None }] },
                 },
             ],
-            main: Body {
-                locals: vec![Type::I64, Type::F32],
-                num_labels: 3,
-                ops,
-            },
+            main: Body { locals: vec![Type::I64, Type::F32], num_labels: 3, ops },
         }
     }
 
@@ -397,13 +308,7 @@ mod tests {
             main: Body {
                 locals: vec![Type::I64],
                 num_labels: 0,
-                ops: vec![
-                    Op::Const {
-                        ty: Type::I64,
-                        bits: 0x1010,
-                    },
-                    Op::Exit { pc: 0 },
-                ],
+                ops: vec![Op::Const { ty: Type::I64, bits: 0x1010 }, Op::Exit { pc: 0 }],
             },
         };
         let mut expect = b"VJIR".to_vec();
@@ -455,11 +360,7 @@ mod tests {
             let block = Block {
                 pc: rnd(u64::MAX),
                 funcs: vec![],
-                main: Body {
-                    locals: vec![Type::F64; rnd(4) as usize],
-                    num_labels: rnd(1000) as u32,
-                    ops,
-                },
+                main: Body { locals: vec![Type::F64; rnd(4) as usize], num_labels: rnd(1000) as u32, ops },
             };
             assert_eq!(decode(&encode(&block)).unwrap(), block);
         }

@@ -210,16 +210,8 @@ pub enum FloatCC {
 }
 
 impl FloatCC {
-    pub const ALL: [FloatCC; 8] = [
-        FloatCC::Eq,
-        FloatCC::Ne,
-        FloatCC::Lt,
-        FloatCC::Le,
-        FloatCC::Gt,
-        FloatCC::Ge,
-        FloatCC::Uno,
-        FloatCC::Ord,
-    ];
+    pub const ALL: [FloatCC; 8] =
+        [FloatCC::Eq, FloatCC::Ne, FloatCC::Lt, FloatCC::Le, FloatCC::Gt, FloatCC::Ge, FloatCC::Uno, FloatCC::Ord];
 
     pub fn name(self) -> &'static str {
         ["eq", "ne", "lt", "le", "gt", "ge", "uno", "ord"][self as usize]
@@ -242,38 +234,132 @@ impl ExtKind {
 /// One IR op. Ops that produce a value define the next value id of their body.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
-    Const { ty: Type, bits: u64 },
-    GetState { ty: Type, offset: u32 },
-    SetState { offset: u32, value: Value },
-    Load { ty: Type, width: u8, signed: bool, addr: Value },
-    Store { width: u8, addr: Value, value: Value },
-    LocalGet { local: Local },
-    LocalSet { local: Local, value: Value },
-    Mark { pc: u64 },
-    IntBin { op: IntBinOp, a: Value, b: Value },
-    IntUn { op: IntUnOp, a: Value },
-    Icmp { cc: IntCC, a: Value, b: Value },
-    Select { cond: Value, a: Value, b: Value },
-    Ext { kind: ExtKind, ty: Type, a: Value },
-    FloatBin { op: FloatBinOp, a: Value, b: Value },
-    FloatUn { op: FloatUnOp, a: Value },
-    Fma { a: Value, b: Value, c: Value },
-    Fcmp { cc: FloatCC, a: Value, b: Value },
+    Const {
+        ty: Type,
+        bits: u64,
+    },
+    GetState {
+        ty: Type,
+        offset: u32,
+    },
+    SetState {
+        offset: u32,
+        value: Value,
+    },
+    Load {
+        ty: Type,
+        width: u8,
+        signed: bool,
+        addr: Value,
+    },
+    Store {
+        width: u8,
+        addr: Value,
+        value: Value,
+    },
+    LocalGet {
+        local: Local,
+    },
+    LocalSet {
+        local: Local,
+        value: Value,
+    },
+    Mark {
+        pc: u64,
+    },
+    IntBin {
+        op: IntBinOp,
+        a: Value,
+        b: Value,
+    },
+    IntUn {
+        op: IntUnOp,
+        a: Value,
+    },
+    Icmp {
+        cc: IntCC,
+        a: Value,
+        b: Value,
+    },
+    Select {
+        cond: Value,
+        a: Value,
+        b: Value,
+    },
+    Ext {
+        kind: ExtKind,
+        ty: Type,
+        a: Value,
+    },
+    FloatBin {
+        op: FloatBinOp,
+        a: Value,
+        b: Value,
+    },
+    FloatUn {
+        op: FloatUnOp,
+        a: Value,
+    },
+    Fma {
+        a: Value,
+        b: Value,
+        c: Value,
+    },
+    Fcmp {
+        cc: FloatCC,
+        a: Value,
+        b: Value,
+    },
     /// Saturating float → int (i32/i64); NaN → 0.
-    FcvtToInt { ty: Type, signed: bool, a: Value },
+    FcvtToInt {
+        ty: Type,
+        signed: bool,
+        a: Value,
+    },
     /// Int (i32/i64) → float, round to nearest even.
-    FcvtFromInt { ty: Type, signed: bool, a: Value },
-    Fpromote { a: Value },
-    Fdemote { a: Value },
-    Bitcast { ty: Type, a: Value },
-    Label { label: Label },
-    Jump { label: Label },
-    Brif { cond: Value, then_label: Label, else_label: Label },
-    Exit { pc: Value },
-    Halt { pc: Value },
-    Trap { code: u32, pc: Value },
-    Call { func: FuncId, args: Vec<Value> },
-    Ret { value: Option<Value> },
+    FcvtFromInt {
+        ty: Type,
+        signed: bool,
+        a: Value,
+    },
+    Fpromote {
+        a: Value,
+    },
+    Fdemote {
+        a: Value,
+    },
+    Bitcast {
+        ty: Type,
+        a: Value,
+    },
+    Label {
+        label: Label,
+    },
+    Jump {
+        label: Label,
+    },
+    Brif {
+        cond: Value,
+        then_label: Label,
+        else_label: Label,
+    },
+    Exit {
+        pc: Value,
+    },
+    Halt {
+        pc: Value,
+    },
+    Trap {
+        code: u32,
+        pc: Value,
+    },
+    Call {
+        func: FuncId,
+        args: Vec<Value>,
+    },
+    Ret {
+        value: Option<Value>,
+    },
 }
 
 impl Op {

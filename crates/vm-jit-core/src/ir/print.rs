@@ -33,11 +33,7 @@ use super::verify::defines_value;
 
 /// Print a block (verified or not).
 pub fn print(block: &Block) -> String {
-    let funcs: Vec<Vec<Option<Type>>> = block
-        .funcs
-        .iter()
-        .map(|f| infer_types(block, &f.body, &f.params))
-        .collect();
+    let funcs: Vec<Vec<Option<Type>>> = block.funcs.iter().map(|f| infer_types(block, &f.body, &f.params)).collect();
     let main = infer_types(block, &block.main, &[]);
     let mut state = 0u32;
     for (f, types) in block.funcs.iter().zip(&funcs) {
@@ -51,12 +47,7 @@ pub fn print(block: &Block) -> String {
 pub fn print_verified(vb: &VerifiedBlock) -> String {
     let known = |t: &Vec<Type>| t.iter().map(|&t| Some(t)).collect::<Vec<_>>();
     let funcs: Vec<_> = vb.funcs.iter().map(|i| known(&i.value_types)).collect();
-    print_with(
-        &vb.block,
-        &funcs,
-        &known(&vb.main.value_types),
-        vb.state_size,
-    )
+    print_with(&vb.block, &funcs, &known(&vb.main.value_types), vb.state_size)
 }
 
 /// Print one op. `def` is the value it defines (if any; `vN = ` is left out without it) and `ty`
@@ -74,12 +65,7 @@ impl fmt::Display for Block {
     }
 }
 
-fn print_with(
-    block: &Block,
-    funcs: &[Vec<Option<Type>>],
-    main: &[Option<Type>],
-    state: u32,
-) -> String {
+fn print_with(block: &Block, funcs: &[Vec<Option<Type>>], main: &[Option<Type>], state: u32) -> String {
     let mut out = String::new();
     let types_list = |ts: &[Type]| ts.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ");
     for (k, f) in block.funcs.iter().enumerate() {
@@ -91,12 +77,7 @@ fn print_with(
         let _ = writeln!(out, " locals=[{}]:", types_list(&f.body.locals));
         write_body(&mut out, block, &f.body, f.params.len() as u32, &funcs[k]);
     }
-    let _ = writeln!(
-        out,
-        "block pc=0x{:x} state={state} locals=[{}]",
-        block.pc,
-        types_list(&block.main.locals)
-    );
+    let _ = writeln!(out, "block pc=0x{:x} state={state} locals=[{}]", block.pc, types_list(&block.main.locals));
     write_body(&mut out, block, &block.main, 0, main);
     out
 }
@@ -122,12 +103,7 @@ fn write_body(out: &mut String, block: &Block, body: &Body, nparams: u32, types:
 /// Best-effort result types of a body's values (params first), for the printer only.
 fn infer_types(block: &Block, body: &Body, params: &[Type]) -> Vec<Option<Type>> {
     let mut types: Vec<Option<Type>> = params.iter().map(|&t| Some(t)).collect();
-    types.extend(
-        body.ops
-            .iter()
-            .filter(|op| defines_value(op, &block.funcs))
-            .map(|_| None),
-    );
+    types.extend(body.ops.iter().filter(|op| defines_value(op, &block.funcs)).map(|_| None));
     // A value may be used before its definition in op order (dominance is what counts), so a
     // second sweep picks those up; more than that only matters for nonsense input.
     for _ in 0..3 {
@@ -206,31 +182,17 @@ fn write_op(s: &mut String, op: &Op, def: Option<Value>, ty: Option<Type>) -> fm
     let suffix = ty.map(|t| format!(".{t}")).unwrap_or_default();
     match op {
         Op::Const { ty, bits } => match ty {
-            Type::F32 => write!(
-                s,
-                "const.f32 {:?} (0x{:08x})",
-                f32::from_bits(*bits as u32),
-                bits
-            ),
+            Type::F32 => write!(s, "const.f32 {:?} (0x{:08x})", f32::from_bits(*bits as u32), bits),
             Type::F64 => write!(s, "const.f64 {:?} (0x{:016x})", f64::from_bits(*bits), bits),
             _ => write!(s, "const.{ty} {}", int(*bits)),
         },
         Op::GetState { ty, offset } => write!(s, "get_state.{ty} {offset}"),
         Op::SetState { offset, value } => write!(s, "set_state {offset}, v{value}"),
-        Op::Load {
-            ty,
-            width,
-            signed,
-            addr,
-        } => {
+        Op::Load { ty, width, signed, addr } => {
             if !*signed && *width as u32 == ty.bytes() {
                 write!(s, "load.{ty} v{addr}")
             } else {
-                write!(
-                    s,
-                    "load.{ty}.{}{width} v{addr}",
-                    if *signed { 's' } else { 'u' }
-                )
+                write!(s, "load.{ty}.{}{width} v{addr}", if *signed { 's' } else { 'u' })
             }
         }
         Op::Store { width, addr, value } => write!(s, "store.{width} v{addr}, v{value}"),
@@ -247,29 +209,17 @@ fn write_op(s: &mut String, op: &Op, def: Option<Value>, ty: Option<Type>) -> fm
         Op::Fma { a, b, c } => write!(s, "fma{suffix} v{a}, v{b}, v{c}"),
         Op::Fcmp { cc, a, b } => write!(s, "fcmp.{} v{a}, v{b}", cc.name()),
         Op::FcvtToInt { ty, signed, a } => {
-            write!(
-                s,
-                "fcvt_to_{}int.{ty} v{a}",
-                if *signed { "s" } else { "u" }
-            )
+            write!(s, "fcvt_to_{}int.{ty} v{a}", if *signed { "s" } else { "u" })
         }
         Op::FcvtFromInt { ty, signed, a } => {
-            write!(
-                s,
-                "fcvt_from_{}int.{ty} v{a}",
-                if *signed { "s" } else { "u" }
-            )
+            write!(s, "fcvt_from_{}int.{ty} v{a}", if *signed { "s" } else { "u" })
         }
         Op::Fpromote { a } => write!(s, "fpromote v{a}"),
         Op::Fdemote { a } => write!(s, "fdemote v{a}"),
         Op::Bitcast { ty, a } => write!(s, "bitcast.{ty} v{a}"),
         Op::Label { label } => write!(s, "L{label}:"),
         Op::Jump { label } => write!(s, "jump L{label}"),
-        Op::Brif {
-            cond,
-            then_label,
-            else_label,
-        } => write!(s, "brif v{cond}, L{then_label}, L{else_label}"),
+        Op::Brif { cond, then_label, else_label } => write!(s, "brif v{cond}, L{then_label}, L{else_label}"),
         Op::Exit { pc } => write!(s, "exit v{pc}"),
         Op::Halt { pc } => write!(s, "halt v{pc}"),
         Op::Trap { code, pc } => write!(s, "trap {code}, v{pc}"),
@@ -291,292 +241,41 @@ mod tests {
     fn prints_ops() {
         let p = |op: Op, def: Option<Value>, ty: Option<Type>| print_op(&op, def, ty);
         use Type::*;
+        assert_eq!(p(Op::Const { ty: I64, bits: 0x1000 }, Some(0), None), "v0 = const.i64 0x1000");
+        assert_eq!(p(Op::Const { ty: I32, bits: 7 }, Some(1), None), "v1 = const.i32 7");
+        assert_eq!(p(Op::Const { ty: I8, bits: 10 }, Some(1), None), "v1 = const.i8 0xa");
         assert_eq!(
-            p(
-                Op::Const {
-                    ty: I64,
-                    bits: 0x1000
-                },
-                Some(0),
-                None
-            ),
-            "v0 = const.i64 0x1000"
-        );
-        assert_eq!(
-            p(Op::Const { ty: I32, bits: 7 }, Some(1), None),
-            "v1 = const.i32 7"
-        );
-        assert_eq!(
-            p(Op::Const { ty: I8, bits: 10 }, Some(1), None),
-            "v1 = const.i8 0xa"
-        );
-        assert_eq!(
-            p(
-                Op::Const {
-                    ty: F64,
-                    bits: 1.5f64.to_bits()
-                },
-                Some(2),
-                None
-            ),
+            p(Op::Const { ty: F64, bits: 1.5f64.to_bits() }, Some(2), None),
             "v2 = const.f64 1.5 (0x3ff8000000000000)"
         );
-        assert_eq!(
-            p(
-                Op::Const {
-                    ty: F32,
-                    bits: 0x7fc00000
-                },
-                Some(2),
-                None
-            ),
-            "v2 = const.f32 NaN (0x7fc00000)"
-        );
-        assert_eq!(
-            p(
-                Op::Const {
-                    ty: F32,
-                    bits: 0xbf800000
-                },
-                Some(2),
-                None
-            ),
-            "v2 = const.f32 -1.0 (0xbf800000)"
-        );
-        assert_eq!(
-            p(
-                Op::IntBin {
-                    op: IntBinOp::Add,
-                    a: 1,
-                    b: 2
-                },
-                Some(3),
-                Some(I64)
-            ),
-            "v3 = add.i64 v1, v2"
-        );
-        assert_eq!(
-            p(
-                Op::IntBin {
-                    op: IntBinOp::Add,
-                    a: 3,
-                    b: 5
-                },
-                Some(7),
-                None
-            ),
-            "v7 = add v3, v5"
-        );
-        assert_eq!(
-            p(
-                Op::Store {
-                    width: 4,
-                    addr: 1,
-                    value: 2
-                },
-                None,
-                None
-            ),
-            "store.4 v1, v2"
-        );
-        assert_eq!(
-            p(
-                Op::Load {
-                    ty: I64,
-                    width: 4,
-                    signed: true,
-                    addr: 3
-                },
-                Some(4),
-                None
-            ),
-            "v4 = load.i64.s4 v3"
-        );
-        assert_eq!(
-            p(
-                Op::Load {
-                    ty: I32,
-                    width: 1,
-                    signed: false,
-                    addr: 3
-                },
-                Some(4),
-                None
-            ),
-            "v4 = load.i32.u1 v3"
-        );
-        assert_eq!(
-            p(
-                Op::Load {
-                    ty: F64,
-                    width: 8,
-                    signed: false,
-                    addr: 3
-                },
-                Some(4),
-                None
-            ),
-            "v4 = load.f64 v3"
-        );
+        assert_eq!(p(Op::Const { ty: F32, bits: 0x7fc00000 }, Some(2), None), "v2 = const.f32 NaN (0x7fc00000)");
+        assert_eq!(p(Op::Const { ty: F32, bits: 0xbf800000 }, Some(2), None), "v2 = const.f32 -1.0 (0xbf800000)");
+        assert_eq!(p(Op::IntBin { op: IntBinOp::Add, a: 1, b: 2 }, Some(3), Some(I64)), "v3 = add.i64 v1, v2");
+        assert_eq!(p(Op::IntBin { op: IntBinOp::Add, a: 3, b: 5 }, Some(7), None), "v7 = add v3, v5");
+        assert_eq!(p(Op::Store { width: 4, addr: 1, value: 2 }, None, None), "store.4 v1, v2");
+        assert_eq!(p(Op::Load { ty: I64, width: 4, signed: true, addr: 3 }, Some(4), None), "v4 = load.i64.s4 v3");
+        assert_eq!(p(Op::Load { ty: I32, width: 1, signed: false, addr: 3 }, Some(4), None), "v4 = load.i32.u1 v3");
+        assert_eq!(p(Op::Load { ty: F64, width: 8, signed: false, addr: 3 }, Some(4), None), "v4 = load.f64 v3");
         assert_eq!(p(Op::Label { label: 2 }, None, None), "L2:");
-        assert_eq!(
-            p(
-                Op::Brif {
-                    cond: 4,
-                    then_label: 1,
-                    else_label: 2
-                },
-                None,
-                None
-            ),
-            "brif v4, L1, L2"
-        );
-        assert_eq!(
-            p(
-                Op::Icmp {
-                    cc: IntCC::Ult,
-                    a: 2,
-                    b: 0
-                },
-                Some(4),
-                Some(I8)
-            ),
-            "v4 = icmp.ult v2, v0"
-        );
-        assert_eq!(
-            p(
-                Op::Fcmp {
-                    cc: FloatCC::Uno,
-                    a: 2,
-                    b: 0
-                },
-                Some(4),
-                None
-            ),
-            "v4 = fcmp.uno v2, v0"
-        );
-        assert_eq!(
-            p(
-                Op::GetState {
-                    ty: I64,
-                    offset: 88
-                },
-                Some(0),
-                None
-            ),
-            "v0 = get_state.i64 88"
-        );
-        assert_eq!(
-            p(
-                Op::SetState {
-                    offset: 8,
-                    value: 3
-                },
-                None,
-                None
-            ),
-            "set_state 8, v3"
-        );
-        assert_eq!(
-            p(Op::LocalSet { local: 0, value: 1 }, None, None),
-            "local_set l0, v1"
-        );
-        assert_eq!(
-            p(Op::LocalGet { local: 1 }, Some(9), None),
-            "v9 = local_get l1"
-        );
+        assert_eq!(p(Op::Brif { cond: 4, then_label: 1, else_label: 2 }, None, None), "brif v4, L1, L2");
+        assert_eq!(p(Op::Icmp { cc: IntCC::Ult, a: 2, b: 0 }, Some(4), Some(I8)), "v4 = icmp.ult v2, v0");
+        assert_eq!(p(Op::Fcmp { cc: FloatCC::Uno, a: 2, b: 0 }, Some(4), None), "v4 = fcmp.uno v2, v0");
+        assert_eq!(p(Op::GetState { ty: I64, offset: 88 }, Some(0), None), "v0 = get_state.i64 88");
+        assert_eq!(p(Op::SetState { offset: 8, value: 3 }, None, None), "set_state 8, v3");
+        assert_eq!(p(Op::LocalSet { local: 0, value: 1 }, None, None), "local_set l0, v1");
+        assert_eq!(p(Op::LocalGet { local: 1 }, Some(9), None), "v9 = local_get l1");
         assert_eq!(p(Op::Mark { pc: 0x1004 }, None, None), "mark 0x1004");
-        assert_eq!(
-            p(
-                Op::Select {
-                    cond: 1,
-                    a: 2,
-                    b: 3
-                },
-                Some(4),
-                Some(F32)
-            ),
-            "v4 = select.f32 v1, v2, v3"
-        );
-        assert_eq!(
-            p(
-                Op::Ext {
-                    kind: ExtKind::Sext,
-                    ty: I64,
-                    a: 1
-                },
-                Some(2),
-                None
-            ),
-            "v2 = sext.i64 v1"
-        );
-        assert_eq!(
-            p(
-                Op::FloatUn {
-                    op: FloatUnOp::Fsqrt,
-                    a: 1
-                },
-                Some(2),
-                Some(F64)
-            ),
-            "v2 = fsqrt.f64 v1"
-        );
-        assert_eq!(
-            p(Op::Fma { a: 1, b: 2, c: 3 }, Some(4), Some(F64)),
-            "v4 = fma.f64 v1, v2, v3"
-        );
-        assert_eq!(
-            p(
-                Op::FcvtToInt {
-                    ty: I32,
-                    signed: true,
-                    a: 1
-                },
-                Some(2),
-                None
-            ),
-            "v2 = fcvt_to_sint.i32 v1"
-        );
-        assert_eq!(
-            p(
-                Op::FcvtFromInt {
-                    ty: F64,
-                    signed: false,
-                    a: 1
-                },
-                Some(2),
-                None
-            ),
-            "v2 = fcvt_from_uint.f64 v1"
-        );
+        assert_eq!(p(Op::Select { cond: 1, a: 2, b: 3 }, Some(4), Some(F32)), "v4 = select.f32 v1, v2, v3");
+        assert_eq!(p(Op::Ext { kind: ExtKind::Sext, ty: I64, a: 1 }, Some(2), None), "v2 = sext.i64 v1");
+        assert_eq!(p(Op::FloatUn { op: FloatUnOp::Fsqrt, a: 1 }, Some(2), Some(F64)), "v2 = fsqrt.f64 v1");
+        assert_eq!(p(Op::Fma { a: 1, b: 2, c: 3 }, Some(4), Some(F64)), "v4 = fma.f64 v1, v2, v3");
+        assert_eq!(p(Op::FcvtToInt { ty: I32, signed: true, a: 1 }, Some(2), None), "v2 = fcvt_to_sint.i32 v1");
+        assert_eq!(p(Op::FcvtFromInt { ty: F64, signed: false, a: 1 }, Some(2), None), "v2 = fcvt_from_uint.f64 v1");
         assert_eq!(p(Op::Fpromote { a: 1 }, Some(2), None), "v2 = fpromote v1");
-        assert_eq!(
-            p(Op::Bitcast { ty: F64, a: 1 }, Some(2), None),
-            "v2 = bitcast.f64 v1"
-        );
+        assert_eq!(p(Op::Bitcast { ty: F64, a: 1 }, Some(2), None), "v2 = bitcast.f64 v1");
         assert_eq!(p(Op::Trap { code: 7, pc: 3 }, None, None), "trap 7, v3");
-        assert_eq!(
-            p(
-                Op::Call {
-                    func: 0,
-                    args: vec![1, 2]
-                },
-                Some(5),
-                None
-            ),
-            "v5 = call fn 0 (v1, v2)"
-        );
-        assert_eq!(
-            p(
-                Op::Call {
-                    func: 1,
-                    args: vec![]
-                },
-                None,
-                None
-            ),
-            "call fn 1 ()"
-        );
+        assert_eq!(p(Op::Call { func: 0, args: vec![1, 2] }, Some(5), None), "v5 = call fn 0 (v1, v2)");
+        assert_eq!(p(Op::Call { func: 1, args: vec![] }, None, None), "call fn 1 ()");
         assert_eq!(p(Op::Ret { value: Some(3) }, None, None), "ret v3");
         assert_eq!(p(Op::Ret { value: None }, None, None), "ret");
         assert_eq!(p(Op::Exit { pc: 3 }, None, None), "exit v3");
@@ -632,20 +331,10 @@ L0:
                 locals: vec![],
                 num_labels: 0,
                 ops: vec![
-                    Op::IntBin {
-                        op: IntBinOp::Add,
-                        a: 5,
-                        b: 9,
-                    },
-                    Op::Call {
-                        func: 42,
-                        args: vec![1],
-                    },
+                    Op::IntBin { op: IntBinOp::Add, a: 5, b: 9 },
+                    Op::Call { func: 42, args: vec![1] },
                     Op::LocalGet { local: 3 },
-                    Op::SetState {
-                        offset: u32::MAX,
-                        value: 0,
-                    },
+                    Op::SetState { offset: u32::MAX, value: 0 },
                     Op::Ret { value: Some(77) },
                 ],
             },
@@ -668,17 +357,10 @@ L0:
                 ops: vec![
                     Op::Jump { label: 1 },
                     Op::Label { label: 0 },
-                    Op::IntBin {
-                        op: IntBinOp::Add,
-                        a: 1,
-                        b: 1,
-                    },
+                    Op::IntBin { op: IntBinOp::Add, a: 1, b: 1 },
                     Op::Exit { pc: 0 },
                     Op::Label { label: 1 },
-                    Op::Const {
-                        ty: Type::I64,
-                        bits: 1,
-                    },
+                    Op::Const { ty: Type::I64, bits: 1 },
                     Op::Jump { label: 0 },
                 ],
             },

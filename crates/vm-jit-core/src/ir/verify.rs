@@ -48,9 +48,7 @@ pub fn defines_value(op: &Op, funcs: &[Function]) -> bool {
         | Op::Fpromote { .. }
         | Op::Fdemote { .. }
         | Op::Bitcast { .. } => true,
-        Op::Call { func, .. } => funcs
-            .get(*func as usize)
-            .is_some_and(|f| f.result.is_some()),
+        Op::Call { func, .. } => funcs.get(*func as usize).is_some_and(|f| f.result.is_some()),
         Op::SetState { .. }
         | Op::Store { .. }
         | Op::LocalSet { .. }
@@ -86,15 +84,8 @@ pub fn verify(block: Block) -> Result<VerifiedBlock, IrError> {
         funcs.push(c.run(&mut state_size)?);
     }
     let main = Checker::new(&block, None, &block.main, &[], None).run(&mut state_size)?;
-    let op_count =
-        block.main.ops.len() + block.funcs.iter().map(|f| f.body.ops.len()).sum::<usize>();
-    Ok(VerifiedBlock {
-        block,
-        main,
-        funcs,
-        state_size,
-        op_count,
-    })
+    let op_count = block.main.ops.len() + block.funcs.iter().map(|f| f.body.ops.len()).sum::<usize>();
+    Ok(VerifiedBlock { block, main, funcs, state_size, op_count })
 }
 
 const PARAM: usize = usize::MAX;
@@ -158,22 +149,13 @@ fn int_width(op: &str, width: u8, t: Type) -> Result<(), String> {
             return Err(format!("{op} width {width} is wider than {t}"));
         }
     } else if width as u32 != t.bytes() {
-        return Err(format!(
-            "a {t} {op} must be {} bytes wide, not {width}",
-            t.bytes()
-        ));
+        return Err(format!("a {t} {op} must be {} bytes wide, not {width}", t.bytes()));
     }
     Ok(())
 }
 
 impl<'a> Checker<'a> {
-    fn new(
-        block: &'a Block,
-        func: Option<u32>,
-        body: &'a Body,
-        params: &'a [Type],
-        result: Option<Type>,
-    ) -> Self {
+    fn new(block: &'a Block, func: Option<u32>, body: &'a Body, params: &'a [Type], result: Option<Type>) -> Self {
         Checker {
             block,
             func,
@@ -202,10 +184,7 @@ impl<'a> Checker<'a> {
     fn op_err(&self, i: usize, msg: impl std::fmt::Display) -> IrError {
         let def = self.op_value.get(i).copied().flatten();
         let text = print_op(&self.body.ops[i], def, None);
-        IrError::new(format!(
-            "IR verify error in {}, op {i} ({text}): {msg}",
-            self.name()
-        ))
+        IrError::new(format!("IR verify error in {}, op {i} ({text}): {msg}", self.name()))
     }
 
     fn run(mut self, state_size: &mut u32) -> R<BodyInfo> {
@@ -230,12 +209,7 @@ impl<'a> Checker<'a> {
                 None => return Err(self.body_err(format!("internal error: v{v} was never typed"))),
             }
         }
-        Ok(BodyInfo {
-            value_types,
-            op_value: self.op_value,
-            label_pos: self.label_pos,
-            marks: self.marks,
-        })
+        Ok(BodyInfo { value_types, op_value: self.op_value, label_pos: self.label_pos, marks: self.marks })
     }
 
     /// Pass 1: everything that does not need types or the CFG.
@@ -246,16 +220,10 @@ impl<'a> Checker<'a> {
             return Err(self.body_err(format!("{} ops; the limit is {MAX_OPS}", ops.len())));
         }
         if body.locals.len() > MAX_LOCALS {
-            return Err(self.body_err(format!(
-                "{} locals; the limit is {MAX_LOCALS}",
-                body.locals.len()
-            )));
+            return Err(self.body_err(format!("{} locals; the limit is {MAX_LOCALS}", body.locals.len())));
         }
         if body.num_labels as usize > MAX_LABELS {
-            return Err(self.body_err(format!(
-                "{} labels; the limit is {MAX_LABELS}",
-                body.num_labels
-            )));
+            return Err(self.body_err(format!("{} labels; the limit is {MAX_LABELS}", body.num_labels)));
         }
         let nfuncs = self.block.funcs.len();
         let nlabels = body.num_labels;
@@ -276,17 +244,11 @@ impl<'a> Checker<'a> {
             self.marks.push(mark);
             if i > 0 && ops[i - 1].is_terminator() && !matches!(op, Op::Label { .. }) {
                 let prev = print_op(&ops[i - 1], None, None);
-                return Err(self.op_err(
-                    i,
-                    format!("an op after a terminator (`{prev}`) must be a label"),
-                ));
+                return Err(self.op_err(i, format!("an op after a terminator (`{prev}`) must be a label")));
             }
             let check_label = |l: Label| -> R<()> {
                 if l >= nlabels {
-                    Err(self.op_err(
-                        i,
-                        format!("label L{l} is out of range (the body declares {nlabels} labels)"),
-                    ))
+                    Err(self.op_err(i, format!("label L{l} is out of range (the body declares {nlabels} labels)")))
                 } else {
                     Ok(())
                 }
@@ -297,54 +259,34 @@ impl<'a> Checker<'a> {
                     check_label(*label)?;
                     let p = self.label_pos[*label as usize];
                     if p != UNBOUND {
-                        return Err(
-                            self.op_err(i, format!("label L{label} is already bound at op {p}"))
-                        );
+                        return Err(self.op_err(i, format!("label L{label} is already bound at op {p}")));
                     }
                     self.label_pos[*label as usize] = i;
                 }
                 Op::Jump { label } => check_label(*label)?,
-                Op::Brif {
-                    then_label,
-                    else_label,
-                    ..
-                } => {
+                Op::Brif { then_label, else_label, .. } => {
                     check_label(*then_label)?;
                     check_label(*else_label)?;
                 }
                 Op::Exit { .. } | Op::Halt { .. } | Op::Trap { .. } if self.func.is_some() => {
-                    return Err(
-                        self.op_err(i, "exit, halt and trap are only allowed in the main body")
-                    );
+                    return Err(self.op_err(i, "exit, halt and trap are only allowed in the main body"));
                 }
                 Op::Ret { value } => match (self.func, self.result, value) {
-                    (None, _, _) => {
-                        return Err(self.op_err(i, "ret is only allowed in helper functions"))
-                    }
+                    (None, _, _) => return Err(self.op_err(i, "ret is only allowed in helper functions")),
                     (Some(k), Some(t), None) => {
-                        return Err(
-                            self.op_err(i, format!("ret needs a value: fn {k} returns {t}"))
-                        );
+                        return Err(self.op_err(i, format!("ret needs a value: fn {k} returns {t}")));
                     }
                     (Some(k), None, Some(_)) => {
-                        return Err(
-                            self.op_err(i, format!("ret takes no value: fn {k} has no result"))
-                        );
+                        return Err(self.op_err(i, format!("ret takes no value: fn {k} has no result")));
                     }
                     _ => {}
                 },
                 Op::Call { func, .. } => match self.func {
                     None if *func as usize >= nfuncs => {
-                        return Err(self.op_err(
-                            i,
-                            format!("call to fn {func}, but the block has {nfuncs} helpers"),
-                        ));
+                        return Err(self.op_err(i, format!("call to fn {func}, but the block has {nfuncs} helpers")));
                     }
                     Some(k) if *func >= k => {
-                        return Err(self.op_err(
-                            i,
-                            format!("fn {k} may only call helpers below fn {k}, not fn {func}"),
-                        ));
+                        return Err(self.op_err(i, format!("fn {k} may only call helpers below fn {k}, not fn {func}")));
                     }
                     _ => {}
                 },
@@ -372,30 +314,21 @@ impl<'a> Checker<'a> {
     fn operand(&self, i: usize, v: Value, reachable: bool, cfg: &Cfg) -> R<Type> {
         let n = self.def_op.len();
         let Some(&d) = self.def_op.get(v as usize) else {
-            let has = if n == 0 {
-                "the body defines no values".to_string()
-            } else {
-                format!("the body has v0..v{}", n - 1)
-            };
+            let has =
+                if n == 0 { "the body defines no values".to_string() } else { format!("the body has v0..v{}", n - 1) };
             return Err(self.op_err(i, format!("v{v} is not defined ({has})")));
         };
         if d != PARAM {
-            if reachable {
-                if !cfg.op_dominates(d, i) {
-                    return Err(self.op_err(
-                        i,
-                        format!("v{v} is used where its definition (op {d}) does not dominate it"),
-                    ));
-                }
-            } else if d >= i {
-                return Err(self.op_err(
-                    i,
-                    format!("v{v} is used in unreachable code before its definition (op {d}) in op order"),
-                ));
+            // Definitions must come first in op order as well as dominate: consumers (the
+            // lowering, passes) can then walk ops in order with every operand already defined.
+            if d >= i {
+                return Err(self.op_err(i, format!("v{v} is used before its definition (op {d}) in op order")));
+            }
+            if reachable && !cfg.op_dominates(d, i) {
+                return Err(self.op_err(i, format!("v{v} is used where its definition (op {d}) does not dominate it")));
             }
         }
-        self.types[v as usize]
-            .ok_or_else(|| self.op_err(i, format!("internal error: v{v} has no type yet")))
+        self.types[v as usize].ok_or_else(|| self.op_err(i, format!("internal error: v{v} has no type yet")))
     }
 
     /// Pass 2 for op `i`: operand definitions and types, widths, offsets; records the result type.
@@ -422,12 +355,7 @@ impl<'a> Checker<'a> {
                 *state_size = (*state_size).max(offset + t.bytes());
                 None
             }
-            Op::Load {
-                ty: t,
-                width,
-                signed,
-                addr,
-            } => {
+            Op::Load { ty: t, width, signed, addr } => {
                 let ta = ty(*addr)?;
                 if ta != Type::I64 {
                     return Err(self.op_err(i, format!("load address must be i64, got {ta}")));
@@ -452,10 +380,7 @@ impl<'a> Checker<'a> {
                 let tl = self.local_type(i, *local)?;
                 let tv = ty(*value)?;
                 if tl != tv {
-                    return Err(self.op_err(
-                        i,
-                        format!("value type {tv} does not match local l{local} of type {tl}"),
-                    ));
+                    return Err(self.op_err(i, format!("value type {tv} does not match local l{local} of type {tl}")));
                 }
                 None
             }
@@ -488,18 +413,10 @@ impl<'a> Checker<'a> {
                     ExtKind::Trunc => t.bits() < ta.bits(),
                 };
                 if !ok {
-                    let how = if *kind == ExtKind::Trunc {
-                        "strictly narrower"
-                    } else {
-                        "strictly wider"
-                    };
-                    return Err(self.op_err(
-                        i,
-                        format!(
-                            "{} result {t} must be {how} than the operand's {ta}",
-                            kind.name()
-                        ),
-                    ));
+                    let how = if *kind == ExtKind::Trunc { "strictly narrower" } else { "strictly wider" };
+                    return Err(
+                        self.op_err(i, format!("{} result {t} must be {how} than the operand's {ta}", kind.name()))
+                    );
                 }
                 Some(*t)
             }
@@ -527,9 +444,7 @@ impl<'a> Checker<'a> {
             Op::FcvtToInt { ty: t, a, .. } => {
                 let ta = ty(*a)?;
                 if !matches!(t, Type::I32 | Type::I64) {
-                    return Err(
-                        self.op_err(i, format!("the result type must be i32 or i64, got {t}"))
-                    );
+                    return Err(self.op_err(i, format!("the result type must be i32 or i64, got {t}")));
                 }
                 check(float_or_err(ta, "the operand"))?;
                 Some(*t)
@@ -580,22 +495,14 @@ impl<'a> Checker<'a> {
             Op::Call { func, args } => {
                 let f = &self.block.funcs[*func as usize]; // checked in pass 1
                 if args.len() != f.params.len() {
-                    return Err(self.op_err(
-                        i,
-                        format!(
-                            "fn {func} takes {} arguments, got {}",
-                            f.params.len(),
-                            args.len()
-                        ),
-                    ));
+                    return Err(
+                        self.op_err(i, format!("fn {func} takes {} arguments, got {}", f.params.len(), args.len()))
+                    );
                 }
                 for (j, (a, p)) in args.iter().zip(&f.params).enumerate() {
                     let t = ty(*a)?;
                     if t != *p {
-                        return Err(self.op_err(
-                            i,
-                            format!("argument {j} (v{a}) is {t} but fn {func} expects {p}"),
-                        ));
+                        return Err(self.op_err(i, format!("argument {j} (v{a}) is {t} but fn {func} expects {p}")));
                     }
                 }
                 f.result
@@ -604,8 +511,7 @@ impl<'a> Checker<'a> {
                 if let (Some(v), Some(r)) = (value, self.result) {
                     let t = ty(*v)?;
                     if t != r {
-                        return Err(self
-                            .op_err(i, format!("ret value is {t} but the function returns {r}")));
+                        return Err(self.op_err(i, format!("ret value is {t} but the function returns {r}")));
                     }
                 }
                 None
@@ -618,19 +524,9 @@ impl<'a> Checker<'a> {
     }
 
     fn local_type(&self, i: usize, local: Local) -> R<Type> {
-        self.body
-            .locals
-            .get(local as usize)
-            .copied()
-            .ok_or_else(|| {
-                self.op_err(
-                    i,
-                    format!(
-                        "local l{local} is out of range (the body has {} locals)",
-                        self.body.locals.len()
-                    ),
-                )
-            })
+        self.body.locals.get(local as usize).copied().ok_or_else(|| {
+            self.op_err(i, format!("local l{local} is out of range (the body has {} locals)", self.body.locals.len()))
+        })
     }
 }
 
@@ -682,10 +578,7 @@ mod tests {
             m.add(a, b);
             exit0(m);
         });
-        assert_eq!(
-            e,
-            "IR verify error in main, op 2 (v2 = add v0, v1): operand types differ: i64 vs i32"
-        );
+        assert_eq!(e, "IR verify error in main, op 2 (v2 = add v0, v1): operand types differ: i64 vs i32");
     }
 
     #[test]
@@ -714,24 +607,8 @@ mod tests {
         assert_eq!(vb.funcs[0].op_value, vec![Some(1), None]);
         assert_eq!(vb.funcs[0].marks, vec![0x1000, 0x1000]);
         assert_eq!(vb.main.value_types, vec![I32, I32, I64]);
-        assert_eq!(
-            vb.main.op_value,
-            vec![
-                None,
-                Some(0),
-                Some(1),
-                None,
-                None,
-                Some(2),
-                None,
-                None,
-                None
-            ]
-        );
-        assert_eq!(
-            vb.main.marks,
-            vec![0x1000, 0x2000, 0x2000, 0x2000, 0x2004, 0x2004, 0x2004, 0x2004, 0x2004]
-        );
+        assert_eq!(vb.main.op_value, vec![None, Some(0), Some(1), None, None, Some(2), None, None, None]);
+        assert_eq!(vb.main.marks, vec![0x1000, 0x2000, 0x2000, 0x2000, 0x2004, 0x2004, 0x2004, 0x2004, 0x2004]);
         assert_eq!(vb.main.label_pos, vec![7]);
         assert!(vb.main.is_back_edge(8, 0));
         assert!(!vb.main.is_back_edge(6, 0));
@@ -744,10 +621,7 @@ mod tests {
         let e = main_err(|m| {
             m.iconst(I64, 0);
         });
-        assert_eq!(
-            e,
-            "IR verify error in main, op 0 (v0 = const.i64 0): the body must end with a terminator"
-        );
+        assert_eq!(e, "IR verify error in main, op 0 (v0 = const.i64 0): the body must end with a terminator");
         let e = main_err(|_| {});
         assert_has(&e, &["in main:", "the body is empty"]);
     }
@@ -758,13 +632,7 @@ mod tests {
             exit0(m);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "op 2 (v1 = const.i64 0)",
-                "after a terminator (`exit v0`) must be a label",
-            ],
-        );
+        assert_has(&e, &["op 2 (v1 = const.i64 0)", "after a terminator (`exit v0`) must be a label"]);
     }
 
     #[test]
@@ -782,13 +650,7 @@ mod tests {
         });
         assert_eq!(e, "IR verify error in main: label L0 is never bound");
         let e = main_err(|m| m.jump(3));
-        assert_has(
-            &e,
-            &[
-                "op 0 (jump L3)",
-                "label L3 is out of range (the body declares 0 labels)",
-            ],
-        );
+        assert_has(&e, &["op 0 (jump L3)", "label L3 is out of range (the body declares 0 labels)"]);
         let e = main_err(|m| {
             let c = m.iconst(I8, 1);
             let l = m.new_label();
@@ -807,13 +669,7 @@ mod tests {
     #[test]
     fn terminators_by_body_kind() {
         let e = main_err(|m| m.ret(None));
-        assert_has(
-            &e,
-            &[
-                "in main, op 0 (ret)",
-                "ret is only allowed in helper functions",
-            ],
-        );
+        assert_has(&e, &["in main, op 0 (ret)", "ret is only allowed in helper functions"]);
         for which in 0..3 {
             let mut bb = BlockBuilder::new(0);
             bb.func(&[I64], None, |f| match which {
@@ -831,10 +687,7 @@ mod tests {
         let mut bb = BlockBuilder::new(0);
         bb.func(&[], Some(I64), |f| f.ret(None));
         let e = verify(bb.main(exit0)).unwrap_err().message;
-        assert_has(
-            &e,
-            &["in fn 0, op 0 (ret)", "ret needs a value: fn 0 returns i64"],
-        );
+        assert_has(&e, &["in fn 0, op 0 (ret)", "ret needs a value: fn 0 returns i64"]);
         let mut bb = BlockBuilder::new(0);
         bb.func(&[I64], None, |f| f.ret(Some(0)));
         let e = verify(bb.main(exit0)).unwrap_err().message;
@@ -842,46 +695,25 @@ mod tests {
         let mut bb = BlockBuilder::new(0);
         bb.func(&[I32], Some(I64), |f| f.ret(Some(0)));
         let e = verify(bb.main(exit0)).unwrap_err().message;
-        assert_has(
-            &e,
-            &["(ret v0)", "ret value is i32 but the function returns i64"],
-        );
+        assert_has(&e, &["(ret v0)", "ret value is i32 but the function returns i64"]);
     }
 
     #[test]
     fn calls() {
         let e = main_err(|m| {
-            m.op(Op::Call {
-                func: 0,
-                args: vec![],
-            });
+            m.op(Op::Call { func: 0, args: vec![] });
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "op 0 (call fn 0 ())",
-                "call to fn 0, but the block has 0 helpers",
-            ],
-        );
+        assert_has(&e, &["op 0 (call fn 0 ())", "call to fn 0, but the block has 0 helpers"]);
         // helper k may call only helpers below k
         let mut bb = BlockBuilder::new(0);
         bb.func(&[], None, |f| f.ret(None));
         bb.func(&[], None, |f| {
-            f.op(Op::Call {
-                func: 1,
-                args: vec![],
-            });
+            f.op(Op::Call { func: 1, args: vec![] });
             f.ret(None)
         });
         let e = verify(bb.main(exit0)).unwrap_err().message;
-        assert_has(
-            &e,
-            &[
-                "in fn 1, op 0",
-                "fn 1 may only call helpers below fn 1, not fn 1",
-            ],
-        );
+        assert_has(&e, &["in fn 1, op 0", "fn 1 may only call helpers below fn 1, not fn 1"]);
         // arg count and types
         let mut bb = BlockBuilder::new(0);
         let f = bb.func(&[I64, F64], None, |f| f.ret(None));
@@ -926,53 +758,28 @@ mod tests {
             Function {
                 params: vec![],
                 result: None,
-                body: Body {
-                    locals: vec![],
-                    num_labels: 0,
-                    ops: vec![Op::Ret { value: None }]
-                }
+                body: Body { locals: vec![], num_labels: 0, ops: vec![Op::Ret { value: None }] }
             };
             4097
         ];
-        assert_has(
-            &verify(block).unwrap_err().message,
-            &["the block has 4097 helpers; the limit is 4096"],
-        );
+        assert_has(&verify(block).unwrap_err().message, &["the block has 4097 helpers; the limit is 4096"]);
         let mut bb = BlockBuilder::new(0);
         bb.func(&[I8; 65], None, |f| f.ret(None));
-        assert_has(
-            &verify(bb.main(exit0)).unwrap_err().message,
-            &["in fn 0: 65 parameters; the limit is 64"],
-        );
+        assert_has(&verify(bb.main(exit0)).unwrap_err().message, &["in fn 0: 65 parameters; the limit is 64"]);
         let mut block = BlockBuilder::new(0).main(exit0);
         block.main.locals = vec![I8; 65_537];
-        assert_has(
-            &verify(block).unwrap_err().message,
-            &["65537 locals; the limit is 65536"],
-        );
+        assert_has(&verify(block).unwrap_err().message, &["65537 locals; the limit is 65536"]);
         let mut block = BlockBuilder::new(0).main(exit0);
         block.main.num_labels = 65_537;
-        assert_has(
-            &verify(block).unwrap_err().message,
-            &["65537 labels; the limit is 65536"],
-        );
+        assert_has(&verify(block).unwrap_err().message, &["65537 labels; the limit is 65536"]);
         let mut block = BlockBuilder::new(0).main(exit0);
         block.main.ops = vec![Op::Mark { pc: 0 }; 1_000_001];
-        assert_has(
-            &verify(block).unwrap_err().message,
-            &["in main: 1000001 ops; the limit is 1000000"],
-        );
+        assert_has(&verify(block).unwrap_err().message, &["in main: 1000001 ops; the limit is 1000000"]);
         let e = main_err(|m| {
             m.get_state(I64, 1 << 24);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(v0 = get_state.i64 16777216)",
-                "state offset 16777216 is not below 2^24",
-            ],
-        );
+        assert_has(&e, &["(v0 = get_state.i64 16777216)", "state offset 16777216 is not below 2^24"]);
         let e = main_err(|m| {
             let v = m.iconst(I8, 0);
             m.set_state(1 << 24, v);
@@ -986,13 +793,7 @@ mod tests {
     #[test]
     fn undefined_value() {
         let e = main_err(|m| m.exit(7));
-        assert_has(
-            &e,
-            &[
-                "op 0 (exit v7)",
-                "v7 is not defined (the body defines no values)",
-            ],
-        );
+        assert_has(&e, &["op 0 (exit v7)", "v7 is not defined (the body defines no values)"]);
         let e = main_err(|m| {
             m.iconst(I64, 0);
             m.exit(7);
@@ -1007,21 +808,12 @@ mod tests {
             m.iconst(I64, 0);
             m.exit(0);
         });
-        assert_has(
-            &e,
-            &[
-                "op 0 (v0 = add v1, v1)",
-                "v1 is used where its definition (op 1) does not dominate it",
-            ],
-        );
+        assert_has(&e, &["op 0 (v0 = add v1, v1)", "v1 is used before its definition (op 1) in op order"]);
         let e = main_err(|m| {
             m.add(0, 0);
             m.exit(0);
         });
-        assert_has(
-            &e,
-            &["v0 is used where its definition (op 0) does not dominate it"],
-        );
+        assert_has(&e, &["v0 is used before its definition (op 0) in op order"]);
     }
 
     #[test]
@@ -1039,13 +831,7 @@ mod tests {
             m.bind(j);
             m.exit(x);
         });
-        assert_has(
-            &e,
-            &[
-                "(exit v1)",
-                "v1 is used where its definition (op 3) does not dominate it",
-            ],
-        );
+        assert_has(&e, &["(exit v1)", "v1 is used where its definition (op 3) does not dominate it"]);
         // defined before the diamond: fine
         main_ok(|m| {
             let c = m.iconst(I8, 1);
@@ -1062,9 +848,9 @@ mod tests {
     }
 
     #[test]
-    fn dominating_definition_later_in_op_order_is_fine() {
-        // jump L1; L0: exit v0; L1: v0 = const; jump L0
-        let vb = main_ok(|m| {
+    fn definition_must_precede_use_in_op_order_even_when_it_dominates() {
+        // jump L1; L0: exit v0; L1: v0 = const; jump L0 — v0 dominates its use but comes later.
+        let e = main_err(|m| {
             let (l0, l1) = (m.new_label(), m.new_label());
             m.jump(l1);
             m.bind(l0);
@@ -1073,18 +859,7 @@ mod tests {
             m.iconst(I64, 0x42);
             m.jump(l0);
         });
-        assert_eq!(vb.main.value_types, vec![I64]);
-        // and its type is checked: exit of an i32 fails even though the use comes first
-        let e = main_err(|m| {
-            let (l0, l1) = (m.new_label(), m.new_label());
-            m.jump(l1);
-            m.bind(l0);
-            m.exit(0);
-            m.bind(l1);
-            m.iconst(I32, 0x42);
-            m.jump(l0);
-        });
-        assert_has(&e, &["op 2 (exit v0)", "the pc must be i64, got i32"]);
+        assert_has(&e, &["op 2 (exit v0)", "used before its definition (op 4) in op order"]);
     }
 
     #[test]
@@ -1101,10 +876,7 @@ mod tests {
             m.bind(l1);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["v2 is used where its definition (op 3) does not dominate it"],
-        );
+        assert_has(&e, &["v2 is used before its definition (op 3) in op order"]);
     }
 
     #[test]
@@ -1135,13 +907,7 @@ mod tests {
             m.iconst(I64, 5);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "op 2 (exit v1)",
-                "v1 is used in unreachable code before its definition (op 5)",
-            ],
-        );
+        assert_has(&e, &["op 2 (exit v1)", "v1 is used before its definition (op 5) in op order"]);
         // ... and types are checked there
         let e = main_err(|m| {
             let (dead, live) = (m.new_label(), m.new_label());
@@ -1154,10 +920,7 @@ mod tests {
             m.bind(live);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v2 = add v0, v1)", "operand types differ: i32 vs f64"],
-        );
+        assert_has(&e, &["(v2 = add v0, v1)", "operand types differ: i32 vs f64"]);
         // a reachable use of a value defined only in unreachable code is an error
         let e = main_err(|m| {
             let (dead, live) = (m.new_label(), m.new_label());
@@ -1189,22 +952,13 @@ mod tests {
     #[test]
     fn const_must_fit() {
         let e = main_err(|m| {
-            m.op(Op::Const {
-                ty: I8,
-                bits: 0x100,
-            });
+            m.op(Op::Const { ty: I8, bits: 0x100 });
             exit0(m);
         });
         assert_has(&e, &["constant 0x100 does not fit in i8"]);
         main_ok(|m| {
-            m.op(Op::Const {
-                ty: F32,
-                bits: 0xffff_ffff,
-            });
-            m.op(Op::Const {
-                ty: I32,
-                bits: 0xffff_ffff,
-            });
+            m.op(Op::Const { ty: F32, bits: 0xffff_ffff });
+            m.op(Op::Const { ty: I32, bits: 0xffff_ffff });
             exit0(m);
         });
     }
@@ -1217,10 +971,7 @@ mod tests {
             m.load(I64, 8, false, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v1 = load.i64 v0)", "load address must be i64, got i32"],
-        );
+        assert_has(&e, &["(v1 = load.i64 v0)", "load address must be i64, got i32"]);
         let e = main_err(|m| {
             let a = addr(m);
             m.load(I64, 3, false, a);
@@ -1287,26 +1038,14 @@ mod tests {
             m.local_get(0);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(v0 = local_get l0)",
-                "local l0 is out of range (the body has 0 locals)",
-            ],
-        );
+        assert_has(&e, &["(v0 = local_get l0)", "local l0 is out of range (the body has 0 locals)"]);
         let e = main_err(|m| {
             let l = m.local(I32);
             let v = m.iconst(I64, 0);
             m.local_set(l, v);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(local_set l0, v0)",
-                "value type i64 does not match local l0 of type i32",
-            ],
-        );
+        assert_has(&e, &["(local_set l0, v0)", "value type i64 does not match local l0 of type i32"]);
         let e = main_err(|m| {
             let v = m.iconst(I64, 0);
             m.local_set(2, v);
@@ -1322,29 +1061,20 @@ mod tests {
             m.bin(IntBinOp::Mul, a, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v1 = mul v0, v0)", "operands must be an integer, got f64"],
-        );
+        assert_has(&e, &["(v1 = mul v0, v0)", "operands must be an integer, got f64"]);
         let e = main_err(|m| {
             let a = m.f32const(1.0);
             m.un(IntUnOp::Clz, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v1 = clz v0)", "the operand must be an integer, got f32"],
-        );
+        assert_has(&e, &["(v1 = clz v0)", "the operand must be an integer, got f32"]);
         let e = main_err(|m| {
             let a = m.iconst(I64, 1);
             let b = m.iconst(I32, 1);
             m.icmp(IntCC::Eq, a, b);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v2 = icmp.eq v0, v1)", "operand types differ: i64 vs i32"],
-        );
+        assert_has(&e, &["(v2 = icmp.eq v0, v1)", "operand types differ: i64 vs i32"]);
         let e = main_err(|m| {
             let a = m.f64const(1.0);
             m.icmp(IntCC::Eq, a, a);
@@ -1367,13 +1097,7 @@ mod tests {
             m.select(c, c, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(v2 = select v0, v0, v1)",
-                "operand types differ: i8 vs i64",
-            ],
-        );
+        assert_has(&e, &["(v2 = select v0, v0, v1)", "operand types differ: i8 vs i64"]);
         let vb = main_ok(|m| {
             let c = m.iconst(I32, 1);
             let a = m.f32const(1.0);
@@ -1390,13 +1114,7 @@ mod tests {
             m.zext(I32, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(v1 = zext.i32 v0)",
-                "zext result i32 must be strictly wider than the operand's i64",
-            ],
-        );
+        assert_has(&e, &["(v1 = zext.i32 v0)", "zext result i32 must be strictly wider than the operand's i64"]);
         let e = main_err(|m| {
             let a = m.iconst(I32, 1);
             m.sext(I32, a);
@@ -1408,10 +1126,7 @@ mod tests {
             m.trunc(I64, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["trunc result i64 must be strictly narrower than the operand's i32"],
-        );
+        assert_has(&e, &["trunc result i64 must be strictly narrower than the operand's i32"]);
         let e = main_err(|m| {
             let a = m.f32const(1.0);
             m.zext(I64, a);
@@ -1433,10 +1148,7 @@ mod tests {
             m.fbin(FloatBinOp::Fadd, a, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v1 = fadd v0, v0)", "operands must be a float, got i64"],
-        );
+        assert_has(&e, &["(v1 = fadd v0, v0)", "operands must be a float, got i64"]);
         let e = main_err(|m| {
             let a = m.f32const(1.0);
             let b = m.f64const(1.0);
@@ -1456,10 +1168,7 @@ mod tests {
             m.fma(a, a, b);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v2 = fma v0, v0, v1)", "operand types differ: f64 vs f32"],
-        );
+        assert_has(&e, &["(v2 = fma v0, v0, v1)", "operand types differ: f64 vs f32"]);
         let e = main_err(|m| {
             let a = m.iconst(I64, 1);
             m.fma(a, a, a);
@@ -1481,13 +1190,7 @@ mod tests {
             m.fcvt_to_int(I16, true, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(v1 = fcvt_to_sint.i16 v0)",
-                "the result type must be i32 or i64, got i16",
-            ],
-        );
+        assert_has(&e, &["(v1 = fcvt_to_sint.i16 v0)", "the result type must be i32 or i64, got i16"]);
         let e = main_err(|m| {
             let a = m.iconst(I64, 1);
             m.fcvt_to_int(I64, false, a);
@@ -1511,10 +1214,7 @@ mod tests {
             m.fpromote(a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["(v1 = fpromote v0)", "the operand must be f32, got f64"],
-        );
+        assert_has(&e, &["(v1 = fpromote v0)", "the operand must be f32, got f64"]);
         let e = main_err(|m| {
             let a = m.f32const(1.0);
             m.fdemote(a);
@@ -1526,10 +1226,7 @@ mod tests {
             m.bitcast(F64, a);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &["bitcast goes between an int and a float of the same width, not i32 to f64"],
-        );
+        assert_has(&e, &["bitcast goes between an int and a float of the same width, not i32 to f64"]);
         let e = main_err(|m| {
             let a = m.iconst(I64, 1);
             m.bitcast(I64, a);
@@ -1556,13 +1253,7 @@ mod tests {
             m.bind(l);
             exit0(m);
         });
-        assert_has(
-            &e,
-            &[
-                "(brif v0, L0, L0)",
-                "the brif condition must be an integer, got f32",
-            ],
-        );
+        assert_has(&e, &["(brif v0, L0, L0)", "the brif condition must be an integer, got f32"]);
         for which in 0..3 {
             let e = main_err(|m| {
                 let pc = m.iconst(I32, 0);
@@ -1588,10 +1279,7 @@ mod tests {
             f.ret(None);
         });
         let e = verify(bb.main(exit0)).unwrap_err().message;
-        assert_eq!(
-            e,
-            "IR verify error in fn 3, op 1 (v2 = add v0, v1): operand types differ: i64 vs f64"
-        );
+        assert_eq!(e, "IR verify error in fn 3, op 1 (v2 = add v0, v1): operand types differ: i64 vs f64");
     }
 
     #[test]

@@ -216,11 +216,8 @@ impl<'a, 'f> FnLower<'a, 'f> {
     /// Returns from a standalone helper with zero results (after a pending exit).
     fn return_zeros(&mut self) {
         let FuncKey::Helper(k) = self.key else { unreachable!("only helpers have pending exits") };
-        let zeros: Vec<CValue> = self.vb.block.funcs[k as usize]
-            .result
-            .iter()
-            .map(|t| super::arith::constant(&mut self.b, *t, 0))
-            .collect();
+        let zeros: Vec<CValue> =
+            self.vb.block.funcs[k as usize].result.iter().map(|t| super::arith::constant(&mut self.b, *t, 0)).collect();
         self.b.ins().return_(&zeros);
     }
 

@@ -77,10 +77,13 @@ pub fn lower_function(
     fctx: &mut FunctionBuilderContext,
 ) -> ir::Function {
     let mut func = ir::Function::with_name_signature(
-        ir::UserFuncName::user(0, match key {
-            FuncKey::Main => u32::MAX,
-            FuncKey::Helper(k) => k,
-        }),
+        ir::UserFuncName::user(
+            0,
+            match key {
+                FuncKey::Main => u32::MAX,
+                FuncKey::Helper(k) => k,
+            },
+        ),
         signature(vb, key, target),
     );
     function::FnLower::lower(&mut func, vb, key, plan, target, fctx);
