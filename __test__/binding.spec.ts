@@ -4,13 +4,12 @@
 
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { tscPath } from './support/tsc.ts'
 import { native } from '../dist/native.js'
 import { readmeBlock } from './support/readmeBlock.cjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const require = createRequire(import.meta.url)
 
 test('the addon exports the declared functions and class', (t) => {
   const n = native() as unknown as Record<string, unknown>
@@ -46,7 +45,7 @@ test('result shapes', (t) => {
 })
 
 test('generated index.d.ts matches the declared surface (tsc)', (t) => {
-  const tsc = require.resolve('typescript/bin/tsc')
+  const tsc = tscPath()
   const r = spawnSync(process.execPath, [tsc, '-p', '__test__/tsconfig.json'], { cwd: root, encoding: 'utf8' })
   t.is(r.status, 0, r.stdout + r.stderr)
 })

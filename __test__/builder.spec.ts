@@ -38,8 +38,8 @@ test('uleb: one to five bytes, little groups first', (t) => {
   t.throws(() => enc(1.5), { instanceOf: RangeError })
 })
 
-test('byte writer: u16/u64 little-endian, grows past its capacity', (t) => {
-  const w = new ByteWriter(16)
+test('byte writer: u16/u64 little-endian, any length', (t) => {
+  const w = new ByteWriter()
   w.u16(0x0102).u64(0x0807060504030201n)
   for (let k = 0; k < 100; k++) w.u8(k)
   const b = w.toBytes()
@@ -549,6 +549,21 @@ test('helper rules: no exit/halt/trap, ret required and typed, no finish', (t) =
   // A failed helper definition leaves the block usable and uses no helper index.
   const ok = b.function({}, (f) => f.ret())
   t.is(ok.index, 0)
+})
+
+test('finishing the block from inside a helper body is an error', (t) => {
+  const b = new IRBuilder()
+  b.exit(0n)
+  t.throws(
+    () =>
+      b.function({}, (f) => {
+        f.ret()
+        try {
+          b.finish()
+        } catch {} // (needs the addon; the block is finished either way)
+      }),
+    { message: /IRBuilder\.function: finish\(\) was called while this helper was being built/ },
+  )
 })
 
 test('a helper builder is closed once its callback returns', (t) => {

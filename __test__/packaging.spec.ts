@@ -3,11 +3,10 @@
 
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { tscPath } from './support/tsc.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const require = createRequire(import.meta.url)
 
 test('require() from CommonJS', (t) => {
   const r = spawnSync(process.execPath, ['__test__/smoke/require.cjs'], { cwd: root, encoding: 'utf8' })
@@ -22,7 +21,7 @@ test('import from an ES module', (t) => {
 })
 
 test('types resolve for .cts and .mts consumers (moduleResolution nodenext)', (t) => {
-  const tsc = require.resolve('typescript/bin/tsc')
+  const tsc = tscPath()
   const r = spawnSync(process.execPath, [tsc, '-p', '__test__/smoke/tsconfig.json'], { cwd: root, encoding: 'utf8' })
   t.is(r.status, 0, r.stdout + r.stderr)
 })
@@ -38,6 +37,6 @@ test('the published files hold the build, the loader and the sources to build fr
     t.true(files.has(f), `${f} is published`)
   }
   for (const f of files) {
-    t.false(/^(__test__|src|target|node_modules|bench)\//.test(f), `${f} is not published`)
+    t.false(/^(__test__|target|node_modules|bench|examples|\.github|\.ci)\//.test(f), `${f} is not published`)
   }
 })

@@ -30,9 +30,9 @@ function addonLoads() {
   if (!fs.existsSync(loader)) return { ok: false, why: 'index.js (the napi-generated loader) is missing' }
   const r = spawnSync(process.execPath, ['-e', 'require(process.argv[1]).verifyBlock', loader], { encoding: 'utf8' })
   if (r.status === 0) return { ok: true }
-  const lines = `${r.stderr || ''}${r.error ? r.error.message : ''}`.trim().split('\n')
-  const why = lines.find((l) => /Error|error/.test(l)) || lines[0] || `exit code ${r.status}`
-  return { ok: false, why: why.trim() }
+  const lines = `${r.stderr || ''}${r.error ? r.error.message : ''}`.trim().split('\n').map((l) => l.trim())
+  const why = lines.find((l) => /^\w*Error: /.test(l)) || lines[0] || `exit code ${r.status}`
+  return { ok: false, why: why.length > 200 ? `${why.slice(0, 200)}…` : why }
 }
 
 /** napi-rs's name for this platform, as in `vm-jit-native.<suffix>.node`. */
@@ -81,8 +81,11 @@ function buildWithCargo() {
   if (probe.error || probe.status !== 0) {
     return { ok: false, why: 'no Rust toolchain found (cargo is not on PATH; install it from https://rustup.rs)' }
   }
-  const targetDir = path.join(root, 'target')
-  const built = run(cargo, ['build', '--release', '--manifest-path', path.join('crates', 'vm-jit-napi', 'Cargo.toml'), '--target-dir', targetDir])
+  // A consumer install builds in the package's own directory and removes the (large) build
+  // directory afterwards; an explicit CARGO_TARGET_DIR is the user's and is left alone.
+  const userTargetDir = process.env.CARGO_TARGET_DIR
+  const targetDir = userTargetDir ? path.resolve(userTargetDir) : path.join(root, 'target')
+  const built = run(cargo, ['build', '--release', '--locked', '--manifest-path', path.join('crates', 'vm-jit-napi', 'Cargo.toml'), '--target-dir', targetDir])
   if (!built.ok) return built
   const lib =
     process.platform === 'win32' ? 'vm_jit_napi.dll' : process.platform === 'darwin' ? 'libvm_jit_napi.dylib' : 'libvm_jit_napi.so'
@@ -90,6 +93,10 @@ function buildWithCargo() {
   const to = path.join(root, `vm-jit-native.${suffix}.node`)
   log(`copying ${path.relative(root, from)} to ${path.relative(root, to)}`)
   fs.copyFileSync(from, to)
+  if (!userTargetDir && isConsumerInstall) {
+    log(`removing the build directory ${path.relative(root, targetDir)}`)
+    fs.rmSync(targetDir, { recursive: true, force: true })
+  }
   return { ok: true }
 }
 
@@ -112,10 +119,11 @@ function main() {
     log('native addon built and loads')
     return 0
   }
+  const rerun = isConsumerInstall ? `node ${path.join(root, 'scripts', 'install.js')}` : 'npm run build:native'
   const advice =
     `the native addon could not be built (${after.why}). IR building works, but compiling and running ` +
-    `blocks will throw until it is: install Rust (https://rustup.rs) and run \`npm run build:native\` ` +
-    `in ${root}, or set VMJIT_SKIP_BUILD=1 to silence this.`
+    `blocks will throw until it is: install Rust (https://rustup.rs) and run \`${rerun}\`, ` +
+    `or set VMJIT_SKIP_BUILD=1 to silence this.`
   if (isConsumerInstall) {
     log(`warning: ${advice}`)
     return 0

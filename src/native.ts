@@ -53,6 +53,8 @@ export interface NativeBinding {
   codeMemoryStats(): NativeCodeMemoryStats
 }
 
+import { join } from 'node:path'
+
 let cached: NativeBinding | undefined
 
 /** The loaded addon. Throws a single explanatory Error when it cannot be loaded. */
@@ -67,11 +69,14 @@ export function native(): NativeBinding {
     cached = (override ? require(override) : require('../index.js')) as NativeBinding
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause)
+    // The install script builds the addon when no prebuilt one fits, but package managers may skip
+    // install scripts (npm's allowScripts, --ignore-scripts), so say how to run it by hand.
+    const installer = join(__dirname, '..', 'scripts', 'install.js')
     throw new Error(
       `vm-jit-native: the native addon could not be loaded for ${process.platform}-${process.arch}` +
         (override ? ` from VMJIT_NATIVE_ADDON=${override} ` : ' ') +
-        `(${detail}). Build it from source with \`npm run build:native\` (needs a Rust toolchain), ` +
-        `or reinstall the package so its install script can do so.`,
+        `(${detail}). Build it from source (needs a Rust toolchain, https://rustup.rs): ` +
+        `run \`node ${installer}\`, or \`npm run build:native\` in a checkout of the repository.`,
       { cause },
     )
   }

@@ -38,14 +38,17 @@ async function main() {
 
   // compile/drop churn without free(): the collector keeps up
   let peakHandles = 0
+  let peakLiveBytes = held.liveBytes
   for (let k = 0; k < 3 * N; k++) {
     backend.compile(block)
-    if (k % 50 === 0) peakHandles = Math.max(peakHandles, codeMemoryStats().liveHandles)
+    const s = codeMemoryStats()
+    peakHandles = Math.max(peakHandles, s.liveHandles)
+    peakLiveBytes = Math.max(peakLiveBytes, s.liveBytes)
   }
   const dropCollected = await settle(() => codeMemoryStats().liveHandles === base.liveHandles)
   const afterDropChurn = codeMemoryStats()
 
-  console.log(JSON.stringify({ n: N, base, held, collected, afterGc, withOne, afterFree, afterChurn, peakHandles, dropCollected, afterDropChurn }))
+  console.log(JSON.stringify({ n: N, base, held, collected, afterGc, withOne, afterFree, afterChurn, peakHandles, peakLiveBytes, dropCollected, afterDropChurn }))
 }
 
 main().catch((e) => {

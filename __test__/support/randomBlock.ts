@@ -498,7 +498,7 @@ export interface RandomCase {
 /** Block `index` of `seed`. `coverage` (op → count) accumulates the builder methods used. */
 export function randomBlock(seed: number, index: number, coverage: Map<string, number> = new Map()): RandomCase {
   const rng = new Rng(seed, index)
-  const shared: Shared = { rng, coverage, helpers: [], budget: 40 + rng.int(60) }
+  const shared: Shared = { rng, coverage, helpers: [], budget: 30 + rng.int(50) }
   const b = new IRBuilder({ pc: 0x1000n + 4n * BigInt(rng.int(256)) })
 
   const nhelpers = rng.chance(0.4) ? 1 + rng.int(3) : 0

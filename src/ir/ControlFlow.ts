@@ -39,7 +39,9 @@ export class ControlFlow {
 
   useValue(id: number, op: string, opIndex: number): void {
     const def = this.#valueBB[id]
-    if (def !== this.bb) this.#uses.push({ bb: this.bb, value: id, op, opIndex })
+    // Same basic block: defined earlier, fine. Entry block: it dominates every reachable block
+    // (and unreachable uses are the verifier's business), so the common case records nothing.
+    if (def !== this.bb && def !== 0) this.#uses.push({ bb: this.bb, value: id, op, opIndex })
   }
 
   /** A terminator's successor label (jump target, brif then/else). */

@@ -77,7 +77,8 @@ export type FunctionBody = (f: IRBuilder, ...params: Value[]) => void
 
 /** Block-wide state shared by the main body's builder and its helpers' builders. */
 class BlockState {
-  readonly funcs: Uint8Array[] = []
+  /** Encoded helper functions, in index order. */
+  readonly funcs: ByteWriter[] = []
   finished = false
   constructor(readonly pc: bigint) {}
 }
@@ -97,7 +98,7 @@ const U64_LIMIT = 1n << 64n
 export class IRBuilder {
   readonly #block: BlockState
   readonly #helper: HelperSpec | undefined
-  readonly #ops = new ByteWriter(512)
+  readonly #ops = new ByteWriter()
   readonly #cf = new ControlFlow()
   readonly #localTypes: IRType[] = []
   readonly #labelBound: boolean[] = []
@@ -582,7 +583,9 @@ export class IRBuilder {
 
   /**
    * Defines a helper function. `body(f, ...params)` builds it with `f`, a builder restricted to
-   * helper bodies (no exit/halt/trap; it must end with `f.ret(…)`). Returns the handle to `call`.
+   * helper bodies: no exit/halt/trap, and it returns with `f.ret(…)` (its last op must be a
+   * terminator: `ret`, or a branch of a loop that never returns). Returns the handle to `call`.
+   * Helpers can call only helpers defined before them, the IR's rule for termination.
    */
   function(signature: FunctionSignature, body: FunctionBody): Func {
     const m = 'function'
@@ -614,14 +617,21 @@ export class IRBuilder {
       f.#closed = 'its helper body was asynchronous'
       throw new TypeError(`${this.#where(m)}: the helper body must build synchronously (it returned a promise)`)
     }
-    const encodedBody = f.#completeBody('function')
-    f.#closed = 'the helper body is complete (its callback returned)'
-    const w = new ByteWriter(encodedBody.length + params.length + 8)
+    if (this.#block.finished) {
+      f.#closed = 'the block was finished while it was being built'
+      throw new Error(`${this.#where(m)}: finish() was called while this helper was being built; define helpers before finishing`)
+    }
+    try {
+      f.#checkComplete('function')
+    } finally {
+      f.#closed = 'the helper body is complete (its callback returned)'
+    }
+    const w = new ByteWriter()
     w.uleb(params.length)
     for (const t of params) w.u8(TYPE_CODES[t])
     w.u8(result === undefined ? NO_RESULT : TYPE_CODES[result])
-    w.bytes(encodedBody)
-    this.#block.funcs.push(w.toBytes())
+    f.#writeBody(w)
+    this.#block.funcs.push(w)
     return new Func(this.#block.funcs.length - 1, params, result, this.#block)
   }
 
@@ -700,18 +710,18 @@ export class IRBuilder {
     if (this.#helper !== undefined) {
       throw new Error(`${this.#where(m)}: a helper body is completed when its callback returns; ${m}() is for the main builder`)
     }
-    const main = this.#completeBody(m)
-    const w = new ByteWriter(main.length + 64)
+    this.#checkComplete(m)
+    const w = new ByteWriter()
     for (const c of MAGIC) w.u8(c)
     w.u16(IR_VERSION).u16(0).u64(this.#block.pc)
     w.uleb(this.#block.funcs.length)
     for (const f of this.#block.funcs) w.bytes(f)
-    w.bytes(main)
+    this.#writeBody(w)
     return w.toBytes()
   }
 
-  /** Checks the body is complete and returns `body` (locals, labels, ops) encoded. */
-  #completeBody(m: string): Uint8Array {
+  /** Checks the body is complete: ends with a terminator, all labels bound, uses dominated. */
+  #checkComplete(m: string): void {
     const where = this.#where(m)
     const what = this.#helper ? 'the helper body' : 'the main body'
     const ends = this.#helper ? 'ret' : 'exit, halt, trap, jump or branchIf'
@@ -728,13 +738,15 @@ export class IRBuilder {
           `on a path that does not pass its definition; carry values across labels in a local (b.local, b.set, b.get)`,
       )
     }
-    const w = new ByteWriter(this.#ops.length + this.#localTypes.length + 16)
+  }
+
+  /** Appends `body` (locals, labels, op count, ops) to `w`. */
+  #writeBody(w: ByteWriter): void {
     w.uleb(this.#localTypes.length)
     for (const t of this.#localTypes) w.u8(TYPE_CODES[t])
     w.uleb(this.#labelBound.length)
     w.uleb(this.#nops)
-    w.bytes(this.#ops.toBytes())
-    return w.toBytes()
+    w.bytes(this.#ops)
   }
 
   #where(m: string): string {

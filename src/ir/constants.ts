@@ -11,6 +11,14 @@ const CANONICAL_NAN_F64 = 0x7ff8000000000000n
 
 const scratch = new DataView(new ArrayBuffer(8))
 
+/** Accepted range of an integer constant: the signed minimum to the unsigned maximum. */
+const RANGES: Record<IntType, { min: bigint; max: bigint }> = {
+  i8: { min: -(1n << 7n), max: (1n << 8n) - 1n },
+  i16: { min: -(1n << 15n), max: (1n << 16n) - 1n },
+  i32: { min: -(1n << 31n), max: (1n << 32n) - 1n },
+  i64: { min: -(1n << 63n), max: (1n << 64n) - 1n },
+}
+
 /** Low `bits(type)` bits of an integer constant; throws RangeError when `x` cannot be read as one. */
 export function intConstBits(type: IntType, x: bigint | number, where: string): bigint {
   const bits = typeBits(type)
@@ -25,8 +33,7 @@ export function intConstBits(type: IntType, x: bigint | number, where: string): 
   } else {
     throw new TypeError(`${where}: expected a bigint or number for an ${type} constant, got ${describe(x)}`)
   }
-  const min = -(1n << BigInt(bits - 1))
-  const max = (1n << BigInt(bits)) - 1n
+  const { min, max } = RANGES[type]
   if (v < min || v > max) {
     throw new RangeError(`${where}: ${v} does not fit in ${type} (expected ${min}..${max}, signed or unsigned)`)
   }

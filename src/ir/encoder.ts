@@ -5,49 +5,37 @@ const U32_LIMIT = 0x1_0000_0000
 const U64_MASK = (1n << 64n) - 1n
 
 export class ByteWriter {
-  #buf: Uint8Array
-  #len = 0
-
-  constructor(initialCapacity = 256) {
-    this.#buf = new Uint8Array(Math.max(16, initialCapacity))
-  }
+  // A plain array of small integers, not a Uint8Array: V8 allocates typed arrays of more than a
+  // few dozen bytes outside the JS heap, which made buffer allocation (and its GC bookkeeping)
+  // the main cost of building a block. Pushing SMIs is cheap; `toBytes()` allocates the one
+  // Uint8Array of exactly the final size.
+  readonly #a: number[] = []
 
   /** Bytes written so far. */
   get length(): number {
-    return this.#len
-  }
-
-  #reserve(n: number): void {
-    const need = this.#len + n
-    if (need <= this.#buf.length) return
-    let cap = this.#buf.length * 2
-    while (cap < need) cap *= 2
-    const next = new Uint8Array(cap)
-    next.set(this.#buf.subarray(0, this.#len))
-    this.#buf = next
+    return this.#a.length
   }
 
   u8(x: number): this {
-    this.#reserve(1)
-    this.#buf[this.#len++] = x & 0xff
+    this.#a.push(x & 0xff)
     return this
   }
 
   u16(x: number): this {
-    this.#reserve(2)
-    this.#buf[this.#len++] = x & 0xff
-    this.#buf[this.#len++] = (x >>> 8) & 0xff
+    this.#a.push(x & 0xff, (x >>> 8) & 0xff)
     return this
   }
 
-  /** Fixed 8 bytes, little-endian; `x` is taken modulo 2^64 (callers pass already-masked bits). */
+  /** Fixed 8 bytes, little-endian; `x` is taken modulo 2^64. */
   u64(x: bigint): this {
-    this.#reserve(8)
-    let v = x & U64_MASK
-    for (let k = 0; k < 8; k++) {
-      this.#buf[this.#len++] = Number(v & 0xffn)
-      v >>= 8n
-    }
+    // Two 32-bit halves: one BigInt split instead of eight BigInt shifts (constants are common).
+    const v = x & U64_MASK
+    const lo = Number(v & 0xffff_ffffn)
+    const hi = Number(v >> 32n)
+    this.#a.push(
+      lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24,
+      hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24,
+    )
     return this
   }
 
@@ -56,29 +44,33 @@ export class ByteWriter {
    * nearly every uN is a small value id or label.
    */
   uleb(x: number): this {
+    if (x >= 0 && x < 0x80 && (x | 0) === x) {
+      this.#a.push(x)
+      return this
+    }
     if (!Number.isInteger(x) || x < 0 || x >= U32_LIMIT) {
       throw new RangeError(`ByteWriter.uleb: ${x} is not an integer in [0, 2^32)`)
     }
-    this.#reserve(5)
     let v = x
     while (v >= 0x80) {
-      this.#buf[this.#len++] = (v & 0x7f) | 0x80
+      this.#a.push((v & 0x7f) | 0x80)
       v = Math.floor(v / 128)
     }
-    this.#buf[this.#len++] = v
+    this.#a.push(v)
     return this
   }
 
-  bytes(b: Uint8Array): this {
-    this.#reserve(b.length)
-    this.#buf.set(b, this.#len)
-    this.#len += b.length
+  /** Appends bytes (a Uint8Array, or another writer's contents). */
+  bytes(b: Uint8Array | ByteWriter): this {
+    const src = b instanceof ByteWriter ? b.#a : b
+    const a = this.#a
+    for (let k = 0; k < src.length; k++) a.push(src[k]!)
     return this
   }
 
-  /** A copy of the bytes written, exactly `length` long. */
+  /** A new Uint8Array holding the bytes written, exactly `length` long. */
   toBytes(): Uint8Array {
-    return this.#buf.slice(0, this.#len)
+    return new Uint8Array(this.#a)
   }
 }
 

@@ -78,8 +78,13 @@ impl BackendConfig {
         BackendConfig { opt_level, ..BackendConfig::default() }
     }
 
+    /// Measured (BENCHMARKS.md): the single-pass allocator cuts tier-1 compile time by about a
+    /// quarter; the optimised tiers keep the backtracking allocator for better code.
     pub fn regalloc_algorithm(&self) -> RegallocAlgorithm {
-        self.regalloc.unwrap_or(RegallocAlgorithm::Backtracking)
+        self.regalloc.unwrap_or(match self.opt_level {
+            OptLevel::None => RegallocAlgorithm::SinglePass,
+            _ => RegallocAlgorithm::Backtracking,
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 //! `Context::compile` and place the bytes here ourselves. Every unit gets its own run of whole
 //! pages, which keeps W^X simple and safe with several threads: a page is writable only while it
 //! holds no live code, then becomes read+execute and stays so until the unit is freed. Freed runs
-//! go to a small cache of pages (made inaccessible, their contents released to the OS) so that
+//! go to a small cache of pages (made inaccessible, kept resident) so that
 //! compile/free churn costs two `mprotect`s instead of `mmap` + page faults + `munmap`; beyond the
 //! cache the pages are unmapped. The price is page granularity: a 300-byte block uses 4 KiB.
 

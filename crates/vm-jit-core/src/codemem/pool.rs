@@ -1,6 +1,6 @@
-//! A process-wide cache of page runs, so that compile/free churn reuses address space instead of
-//! mapping and unmapping every time. Cached pages are inaccessible and their contents are released
-//! to the OS, so the cache costs address space, not RSS.
+//! A process-wide cache of page runs, so that compile/free churn reuses pages instead of mapping,
+//! faulting in and unmapping every time. Cached pages are inaccessible but stay resident, so the
+//! cache is small and bounded: past `CACHE_LIMIT_BYTES`, freed pages go back to the OS.
 
 use std::io;
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -9,7 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use super::sys;
 
 /// Upper bound of cached (freed, reusable) bytes; beyond it freed pages are unmapped.
-const CACHE_LIMIT_BYTES: usize = 16 << 20;
+const CACHE_LIMIT_BYTES: usize = 4 << 20;
 
 struct Pool {
     /// Freed runs by length in pages: `free[n]` holds runs of exactly `n` pages.

@@ -46,20 +46,10 @@ mod imp {
         protect(p, len, libc::PROT_READ | libc::PROT_EXEC)
     }
 
-    /// Makes pages inaccessible and gives their contents back to the OS (RSS drops) while
-    /// keeping the address range for reuse.
+    /// Makes pages inaccessible (a stale jump into freed code faults instead of running it),
+    /// keeping them mapped and resident for quick reuse. The pool bounds how many it keeps.
     pub fn release(p: *mut u8, len: usize) -> io::Result<()> {
-        protect(p, len, libc::PROT_NONE)?;
-        // SAFETY: the range is ours; MADV_DONTNEED on private anonymous memory zero-fills later.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        unsafe {
-            libc::madvise(p as *mut libc::c_void, len, libc::MADV_DONTNEED);
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        unsafe {
-            libc::madvise(p as *mut libc::c_void, len, libc::MADV_FREE);
-        }
-        Ok(())
+        protect(p, len, libc::PROT_NONE)
     }
 
     pub fn unmap(p: *mut u8, len: usize) {

@@ -23,7 +23,7 @@ pub const NO_RESULT: u8 = 0xFF;
 /// Decode a block from its binary form. Checks the encoding and the limits only; the rules
 /// (types, labels, dominance…) are `verify`'s job.
 pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
-    let mut r = Reader { bytes, pos: 0, ctx: String::new() };
+    let mut r = Reader { bytes, pos: 0, ctx: Ctx::Top };
     if bytes.len() < 4 || &bytes[..4] != MAGIC {
         let got = &bytes[..bytes.len().min(4)];
         return Err(r.err(0, format!("bad magic {got:02x?}: expected \"VJIR\"")));
@@ -43,7 +43,7 @@ pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
     let nfuncs = r.count("helper count", MAX_FUNCS, "helpers")?;
     let mut funcs = Vec::with_capacity(nfuncs.min(r.remaining()));
     for k in 0..nfuncs {
-        r.ctx = format!(" (in fn {k} header)");
+        r.ctx = Ctx::FnHeader(k);
         let nparams = r.count("parameter count", MAX_PARAMS, "parameters")?;
         let mut params = Vec::with_capacity(nparams.min(r.remaining()));
         for _ in 0..nparams {
@@ -60,9 +60,9 @@ pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
         let body = r.body(&format!("fn {k}"), result.is_some())?;
         funcs.push(Function { params, result, body });
     }
-    r.ctx.clear();
+    r.ctx = Ctx::Top;
     let main = r.body("main", false)?;
-    r.ctx.clear();
+    r.ctx = Ctx::Top;
     if r.pos != bytes.len() {
         let n = bytes.len() - r.pos;
         return Err(r.err(r.pos, format!("{n} trailing bytes after the main body")));
@@ -73,8 +73,29 @@ pub fn decode(bytes: &[u8]) -> Result<Block, IrError> {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
-    /// Where we are, appended to messages: " (in main, op 5)".
-    ctx: String,
+    /// Where we are, for messages: the body's name (`main`, `fn 3`) and op index, if inside one.
+    /// Kept structured and formatted only on error: decoding is on the compile path.
+    ctx: Ctx,
+}
+
+#[derive(Clone, Default)]
+enum Ctx {
+    #[default]
+    Top,
+    FnHeader(usize),
+    BodyHeader(String),
+    Op(String, usize),
+}
+
+impl std::fmt::Display for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ctx::Top => Ok(()),
+            Ctx::FnHeader(k) => write!(f, " (in fn {k} header)"),
+            Ctx::BodyHeader(name) => write!(f, " (in {name} header)"),
+            Ctx::Op(name, i) => write!(f, " (in {name}, op {i})"),
+        }
+    }
 }
 
 impl Reader<'_> {
@@ -174,7 +195,7 @@ impl Reader<'_> {
     }
 
     fn body(&mut self, name: &str, has_result: bool) -> Result<Body, IrError> {
-        self.ctx = format!(" (in {name} header)");
+        self.ctx = Ctx::BodyHeader(name.to_string());
         let nlocals = self.count("local count", MAX_LOCALS, "locals")?;
         let mut locals = Vec::with_capacity(nlocals.min(self.remaining()));
         for _ in 0..nlocals {
@@ -185,7 +206,10 @@ impl Reader<'_> {
         // Every op takes at least one byte: never allocate more than the input can fill.
         let mut ops = Vec::with_capacity(nops.min(self.remaining()));
         for i in 0..nops {
-            self.ctx = format!(" (in {name}, op {i})");
+            match &mut self.ctx {
+                Ctx::Op(_, at) => *at = i,
+                _ => self.ctx = Ctx::Op(name.to_string(), i),
+            }
             ops.push(self.op(has_result)?);
         }
         Ok(Body { locals, num_labels, ops })

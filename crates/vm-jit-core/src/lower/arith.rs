@@ -161,8 +161,7 @@ pub fn float_un(b: &mut FunctionBuilder, op: FloatUnOp, ty: Type, x: CValue) -> 
 }
 
 pub fn fma(b: &mut FunctionBuilder, ty: Type, x: CValue, y: CValue, z: CValue) -> CValue {
-    let r = b.ins().fma(x, y, z);
-    canonicalize_nan(b, ty, r)
+    b.ins().fma(x, y, z)
 }
 
 pub fn fcvt_to_int(b: &mut FunctionBuilder, ty: Type, signed: bool, x: CValue) -> CValue {

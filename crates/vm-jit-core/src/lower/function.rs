@@ -9,7 +9,7 @@ use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData, Value as 
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use crate::ctx;
-use crate::ir::{ExitReason, VerifiedBlock};
+use crate::ir::{ExitReason, Op, VerifiedBlock};
 
 use super::body::{BodyLower, MarkSource, RetMode};
 use super::{signature, FuncKey, InlinePlan, Target};
@@ -31,16 +31,60 @@ pub struct FnLower<'a, 'f> {
     pub target: Target,
     key: FuncKey,
     pub ctx: CValue,
-    pub state: CValue,
-    pub mem: CValue,
-    pub mem_limit: [CValue; 4],
-    interrupt: CValue,
+    /// Loaded at entry when the block uses them (`Needs`); present whenever an op needs them.
+    pub state: Option<CValue>,
+    pub mem: Option<CValue>,
+    pub mem_limit: [Option<CValue>; 4],
+    interrupt: Option<CValue>,
     pub fuel: Variable,
+    needs: Needs,
     /// Main function: `(reason: i32, pc: i64, aux: i64)` → store into the context, return reason.
     exit_block: Option<ir::Block>,
     /// Standalone helper: `(reason: i32, aux: i64)` → record as pending, return zeros.
     pending_block: Option<ir::Block>,
     func_refs: HashMap<u32, ir::FuncRef>,
+}
+
+/// What a block's code touches, so that the entry loads only that.
+#[derive(Clone, Copy, Debug, Default)]
+struct Needs {
+    state: bool,
+    /// Guest memory accesses of 1, 2, 4, 8 bytes.
+    mem_widths: [bool; 4],
+    back_edges: bool,
+    calls: bool,
+}
+
+impl Needs {
+    /// Scans every body of the block (a function may inline any helper).
+    fn of(vb: &VerifiedBlock) -> Needs {
+        let mut n = Needs::default();
+        let bodies = std::iter::once((&vb.block.main, &vb.main))
+            .chain(vb.block.funcs.iter().zip(&vb.funcs).map(|(f, i)| (&f.body, i)));
+        for (body, info) in bodies {
+            for (at, op) in body.ops.iter().enumerate() {
+                match op {
+                    Op::GetState { .. } | Op::SetState { .. } => n.state = true,
+                    Op::Load { width, .. } | Op::Store { width, .. } => {
+                        n.mem_widths[ctx::limit_index(*width as u32)] = true
+                    }
+                    Op::Jump { label } => n.back_edges |= info.is_back_edge(at, *label),
+                    Op::Brif { then_label, else_label, .. } => {
+                        n.back_edges |= info.is_back_edge(at, *then_label) || info.is_back_edge(at, *else_label)
+                    }
+                    Op::Call { .. } => n.calls = true,
+                    _ => {}
+                }
+            }
+        }
+        n
+    }
+
+    /// Fuel is read and written back only by blocks that can spend it (back edges), or whose
+    /// helpers can.
+    fn fuel(&self) -> bool {
+        self.back_edges || self.calls
+    }
 }
 
 /// Flags for the context and guest state: host memory we own, always valid.
@@ -64,16 +108,22 @@ impl<'a, 'f> FnLower<'a, 'f> {
         let params = b.block_params(entry).to_vec();
         let ctx = params[0];
         let pt = target.pointer_type;
-        // Loaded once at entry: read-only for the whole run, so Cranelift may keep them in
-        // registers; unused ones generate no code.
+        // Loaded once at entry, and only what the block uses (compile time matters at tier 1):
+        // read-only for the whole run, so Cranelift may keep them in registers.
+        let needs = Needs::of(vb);
         let ro = MemFlagsData::trusted().with_readonly();
-        let state = b.ins().load(pt, ro, ctx, ctx::OFF_STATE);
-        let mem = b.ins().load(pt, ro, ctx, ctx::OFF_MEMORY);
-        let mem_limit = [0, 1, 2, 3].map(|k| b.ins().load(ir::types::I64, ro, ctx, ctx::OFF_MEM_LIMIT + 8 * k));
-        let interrupt = b.ins().load(pt, ro, ctx, ctx::OFF_INTERRUPT);
+        let load_if =
+            |b: &mut FunctionBuilder, need: bool, ty: ir::Type, off: i32| need.then(|| b.ins().load(ty, ro, ctx, off));
+        let state = load_if(&mut b, needs.state, pt, ctx::OFF_STATE);
+        let mem = load_if(&mut b, needs.mem_widths.iter().any(|w| *w), pt, ctx::OFF_MEMORY);
+        let mem_limit = [0, 1, 2, 3]
+            .map(|k| load_if(&mut b, needs.mem_widths[k], ir::types::I64, ctx::OFF_MEM_LIMIT + 8 * k as i32));
+        let interrupt = load_if(&mut b, needs.back_edges, pt, ctx::OFF_INTERRUPT);
         let fuel = b.declare_var(ir::types::I64);
-        let f0 = b.ins().load(ir::types::I64, MemFlagsData::trusted(), ctx, ctx::OFF_FUEL);
-        b.def_var(fuel, f0);
+        if needs.fuel() {
+            let f0 = b.ins().load(ir::types::I64, MemFlagsData::trusted(), ctx, ctx::OFF_FUEL);
+            b.def_var(fuel, f0);
+        }
 
         let mut fl = FnLower {
             b,
@@ -87,6 +137,7 @@ impl<'a, 'f> FnLower<'a, 'f> {
             mem_limit,
             interrupt,
             fuel,
+            needs,
             exit_block: None,
             pending_block: None,
             func_refs: HashMap::new(),
@@ -158,7 +209,7 @@ impl<'a, 'f> FnLower<'a, 'f> {
     /// The check every back edge makes: the interrupt flag, then fuel (docs/IR.md).
     pub fn back_edge_check(&mut self, to: ExitTo) {
         let zero = self.b.ins().iconst(ir::types::I64, 0);
-        let flag = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.interrupt, 0);
+        let flag = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.interrupt.expect("needs"), 0);
         self.leave_if(flag, to, ExitReason::Interrupt, zero);
         let f = self.b.use_var(self.fuel);
         let empty = self.b.ins().icmp_imm_u(CIntCC::Equal, f, 0);
@@ -223,6 +274,9 @@ impl<'a, 'f> FnLower<'a, 'f> {
 
     /// Stores the fuel variable back into the context (before returning).
     pub fn store_fuel(&mut self) {
+        if !self.needs.fuel() {
+            return;
+        }
         let fuel = self.b.use_var(self.fuel);
         self.b.ins().store(MemFlagsData::trusted(), fuel, self.ctx, ctx::OFF_FUEL);
     }

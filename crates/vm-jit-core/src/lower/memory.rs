@@ -27,19 +27,29 @@ fn int_of_width(bytes: u32) -> ir::Type {
 
 impl FnLower<'_, '_> {
     pub fn get_state(&mut self, ty: Type, offset: u32) -> CValue {
-        self.b.ins().load(cl_type(ty), host_flags().with_endianness(ir::Endianness::Little), self.state, offset as i32)
+        self.b.ins().load(
+            cl_type(ty),
+            host_flags().with_endianness(ir::Endianness::Little),
+            self.state.expect("needs"),
+            offset as i32,
+        )
     }
 
     pub fn set_state(&mut self, offset: u32, value: CValue) {
-        self.b.ins().store(host_flags().with_endianness(ir::Endianness::Little), value, self.state, offset as i32);
+        self.b.ins().store(
+            host_flags().with_endianness(ir::Endianness::Little),
+            value,
+            self.state.expect("needs"),
+            offset as i32,
+        );
     }
 
     /// The host address of a guest access of `width` bytes at `addr`, after the bounds check.
     fn guest_address(&mut self, addr: CValue, width: u32, to: ExitTo) -> CValue {
-        let limit = self.mem_limit[ctx::limit_index(width)];
+        let limit = self.mem_limit[ctx::limit_index(width)].expect("needs");
         let out = self.b.ins().icmp(CIntCC::UnsignedGreaterThanOrEqual, addr, limit);
         self.leave_if(out, to, ExitReason::Fault, addr);
-        self.b.ins().iadd(self.mem, addr)
+        self.b.ins().iadd(self.mem.expect("needs"), addr)
     }
 
     pub fn load(&mut self, ty: Type, width: u32, signed: bool, addr: CValue, to: ExitTo) -> CValue {
