@@ -7,7 +7,8 @@
 //!   in `TIERS` on copies of the same random state, memory, fuel and interrupt flag.
 //!   `VMJIT_SEED` (default `DEFAULT_SEED`; decimal or 0x-hex) picks the seed, `VMJIT_DIFF_COUNT`
 //!   (default 10,000) the number of blocks, and `VMJIT_DIFF_INDEX` runs just one block (what a
-//!   failure message tells you to rerun). With at least 2,000 blocks the test also checks that the
+//!   failure message tells you to rerun); `VMJIT_DIFF_PRINT=1` prints each block and its
+//!   interpreter outcome. With at least 2,000 blocks the test also checks that the
 //!   generator covered every op at every type the IR allows and every exit reason.
 //! - Focused tests, one per lowering edge case, compare compiled code with the interpreter on
 //!   hand-written blocks (inputs both as constants, which the optimiser may fold, and read from
@@ -34,14 +35,15 @@ const DEFAULT_SEED: u64 = 0x5eed_d1ff_0000_0001;
 const DEFAULT_COUNT: u64 = 10_000;
 const STATE_LEN: u32 = 256;
 
-/// The backend configurations compared with the interpreter.
+/// The backend configurations compared with the interpreter. Cranelift's IR verifier is on in
+/// every build (it changes no code, and catches malformed lowering output early).
 fn tier_configs() -> Vec<(&'static str, BackendConfig)> {
-    let speed = BackendConfig::with_opt_level(OptLevel::Speed);
+    let level = |opt_level| BackendConfig { verify: true, ..BackendConfig::with_opt_level(opt_level) };
     vec![
-        ("none", BackendConfig::with_opt_level(OptLevel::None)),
-        ("speed", speed.clone()),
-        ("speed/no-inlining", BackendConfig { enable_inlining: false, ..speed }),
-        ("speedAndSize", BackendConfig::with_opt_level(OptLevel::SpeedAndSize)),
+        ("none", level(OptLevel::None)),
+        ("speed", level(OptLevel::Speed)),
+        ("speed/no-inlining", BackendConfig { enable_inlining: false, ..level(OptLevel::Speed) }),
+        ("speedAndSize", level(OptLevel::SpeedAndSize)),
     ]
 }
 
@@ -123,10 +125,27 @@ fn first_difference(want: &Run, got: &Run) -> Option<String> {
     None
 }
 
+/// Where the time goes (seconds).
+#[derive(Default)]
+struct Timings {
+    generate: f64,
+    interpret: f64,
+    compile_and_run: f64,
+}
+
 /// Runs `vb` in the interpreter and in every tier; panics with `context()`, the tier, the first
 /// difference and the block's text form on any disagreement. Returns the interpreter's run.
-fn check_tiers(tiers: &mut [Tier], vb: &VerifiedBlock, input: &Input, context: &dyn Fn() -> String) -> Run {
+fn check_tiers(
+    tiers: &mut [Tier],
+    vb: &VerifiedBlock,
+    input: &Input,
+    context: &dyn Fn() -> String,
+    timings: &mut Timings,
+) -> Run {
+    let t0 = Instant::now();
     let want = run_interp(vb, input);
+    let t1 = Instant::now();
+    timings.interpret += (t1 - t0).as_secs_f64();
     for tier in tiers.iter_mut() {
         let problem = match run_compiled(tier, vb, input) {
             Ok(got) => first_difference(&want, &got),
@@ -147,6 +166,7 @@ fn check_tiers(tiers: &mut [Tier], vb: &VerifiedBlock, input: &Input, context: &
             );
         }
     }
+    timings.compile_and_run += t1.elapsed().as_secs_f64();
     want
 }
 
@@ -182,6 +202,7 @@ fn random_blocks_agree_with_the_interpreter() {
     let seed = env_u64("VMJIT_SEED").unwrap_or(DEFAULT_SEED);
     let count = env_u64("VMJIT_DIFF_COUNT").unwrap_or(DEFAULT_COUNT);
     let only = env_u64("VMJIT_DIFF_INDEX");
+    let print_blocks = env_u64("VMJIT_DIFF_PRINT").unwrap_or(0) != 0;
     let indices = match only {
         Some(i) => i..i + 1,
         None => 0..count,
@@ -191,8 +212,10 @@ fn random_blocks_agree_with_the_interpreter() {
     let mut reasons: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut covered: BTreeSet<String> = BTreeSet::new();
     let (mut ops, mut helpers, mut inlined) = (0usize, 0usize, 0usize);
+    let mut timings = Timings::default();
     let start = Instant::now();
     for i in indices.clone() {
+        let t0 = Instant::now();
         let mut rng = block_rng(seed, i);
         let mem_len = if rng.chance(85) { 4096 } else { rng.below(24) };
         let env = Env { state_len: STATE_LEN, mem_len };
@@ -202,8 +225,18 @@ fn random_blocks_agree_with_the_interpreter() {
             Err(e) => panic!("the generator made an invalid block (seed {seed:#x}, block {i}): {e}\n{}", print(&block)),
         };
         let input = random_input(&mut rng, mem_len);
+        timings.generate += t0.elapsed().as_secs_f64();
         let context = || format!("seed {seed:#x}, block {i} (rerun alone: VMJIT_SEED={seed:#x} VMJIT_DIFF_INDEX={i})");
-        let run = check_tiers(&mut tiers, &vb, &input, &context);
+        let run = check_tiers(&mut tiers, &vb, &input, &context, &mut timings);
+        if print_blocks {
+            eprintln!(
+                "-- block {i}: fuel {}, memory {} bytes → {:?}\n{}",
+                input.fuel,
+                mem_len,
+                run.out,
+                print_verified(&vb)
+            );
+        }
         *reasons.entry(run.out.reason.name()).or_default() += 1;
         ops += vb.op_count;
         helpers += vb.block.funcs.len();
@@ -213,9 +246,12 @@ fn random_blocks_agree_with_the_interpreter() {
     let n = indices.end - indices.start;
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
-        "differential: {n} blocks ({ops} ops, {helpers} helpers of which {inlined} inlinable) × {} tiers in {secs:.1} s; \
-         exits {reasons:?}",
-        tiers.len()
+        "differential: {n} blocks ({ops} ops, {helpers} helpers of which {inlined} inlinable) × {} tiers in {secs:.1} s \
+         (generate+verify {:.1} s, interpret {:.1} s, compile+run {:.1} s); exits {reasons:?}",
+        tiers.len(),
+        timings.generate,
+        timings.interpret,
+        timings.compile_and_run,
     );
     if only.is_none() && n >= 2000 {
         let missing: Vec<String> = required_coverage().difference(&covered).cloned().collect();
@@ -381,7 +417,8 @@ fn required_coverage() -> BTreeSet<String> {
 fn agree(block: Block, state: &[u8], mem: &[u8], fuel: u64) -> Run {
     let vb = verify(block).unwrap_or_else(|e| panic!("{e}"));
     let input = Input { state: state.to_vec(), mem: mem.to_vec(), fuel, interrupt: false };
-    TIERS.with(|t| check_tiers(&mut t.borrow_mut(), &vb, &input, &|| "focused test".to_string()))
+    let context = || "focused test".to_string();
+    TIERS.with(|t| check_tiers(&mut t.borrow_mut(), &vb, &input, &context, &mut Timings::default()))
 }
 
 /// Evaluates `build` on `inputs` (a type and bit pattern each), once with the inputs as constants

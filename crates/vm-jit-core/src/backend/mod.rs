@@ -89,6 +89,32 @@ impl CraneliftBackend {
     }
 }
 
+impl CraneliftBackend {
+    /// Cranelift's disassembly (VCode with register allocations) of the block's main function, as
+    /// this backend would compile it — for dumps and for studying code quality.
+    pub fn disassemble(&mut self, vb: &VerifiedBlock) -> Result<String, IrError> {
+        let target = Target::of(&*self.isa);
+        let budget = if self.config.enable_inlining && self.config.opt_level != OptLevel::None {
+            lower::plan::DEFAULT_INLINE_BUDGET
+        } else {
+            0
+        };
+        let plan = InlinePlan::new(vb, budget);
+        self.ctx.clear();
+        self.ctx.set_disasm(true);
+        self.ctx.func = lower::lower_function(vb, FuncKey::Main, &plan, target, &mut self.fctx);
+        let result = self
+            .ctx
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map(|c| c.vcode.clone().unwrap_or_default())
+            .map_err(|e| {
+                IrError::new(format!("Cranelift could not compile block at pc {:#x}: {:?}", vb.block.pc, e.inner))
+            });
+        self.ctx.set_disasm(false);
+        result
+    }
+}
+
 /// Places raw code in executable memory (used by tests of the code memory itself).
 pub fn install_raw(code: &[u8]) -> std::io::Result<CodeRegion> {
     CodeRegion::install(code.len(), |buf, _| buf.copy_from_slice(code))

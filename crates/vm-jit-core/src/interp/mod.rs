@@ -26,7 +26,8 @@ use program::{Inst, NO_SLOT};
 ///
 /// Returns `Err` only when `state` is smaller than the block needs; everything the guest does
 /// (faults, fuel exhaustion, interrupts) is an `Ok` outcome. `interrupt` is read (relaxed) at
-/// every back edge; any non-zero value stops the block with reason `interrupt`.
+/// back edges where the remaining fuel is a multiple of `FUEL_CHECK_INTERVAL`; any non-zero value
+/// stops the block with reason `interrupt`.
 pub fn run(
     block: &VerifiedBlock,
     state: &mut [u8],
@@ -94,11 +95,15 @@ impl Program {
         }
         macro_rules! back_edge {
             ($at:expr) => {
-                if interrupt.load(Ordering::Relaxed) != 0 {
-                    finish!(Interrupt, mark!($at), 0);
-                }
-                if fuel == 0 {
-                    finish!(Fuel, mark!($at), 0);
+                // docs/IR.md "Fuel and interrupts": the checks run when the remaining fuel is a
+                // multiple of FUEL_CHECK_INTERVAL, so compiled code's hot path is one test.
+                if fuel % crate::ir::FUEL_CHECK_INTERVAL == 0 {
+                    if fuel == 0 {
+                        finish!(Fuel, mark!($at), 0);
+                    }
+                    if interrupt.load(Ordering::Relaxed) != 0 {
+                        finish!(Interrupt, mark!($at), 0);
+                    }
                 }
                 fuel -= 1;
             };

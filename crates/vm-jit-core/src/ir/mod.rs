@@ -11,6 +11,10 @@ pub mod verified;
 pub mod verify;
 
 pub use error::IrError;
+
+/// Back edges check fuel exhaustion and the interrupt flag when the remaining fuel is a multiple
+/// of this (docs/IR.md "Fuel and interrupts").
+pub const FUEL_CHECK_INTERVAL: u64 = 1024;
 pub use op::*;
 pub use types::Type;
 pub use verified::{BodyInfo, VerifiedBlock};

@@ -161,7 +161,8 @@ pub fn float_un(b: &mut FunctionBuilder, op: FloatUnOp, ty: Type, x: CValue) -> 
 }
 
 pub fn fma(b: &mut FunctionBuilder, ty: Type, x: CValue, y: CValue, z: CValue) -> CValue {
-    b.ins().fma(x, y, z)
+    let r = b.ins().fma(x, y, z);
+    canonicalize_nan(b, ty, r)
 }
 
 pub fn fcvt_to_int(b: &mut FunctionBuilder, ty: Type, signed: bool, x: CValue) -> CValue {

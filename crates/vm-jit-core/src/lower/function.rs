@@ -206,14 +206,24 @@ impl<'a, 'f> FnLower<'a, 'f> {
         self.b.switch_to_block(cont);
     }
 
-    /// The check every back edge makes: the interrupt flag, then fuel (docs/IR.md).
+    /// The check every back edge makes (docs/IR.md): on the hot path one test of the fuel's low
+    /// bits; only every `FUEL_CHECK_INTERVAL` edges, in a cold block, the exhaustion and
+    /// interrupt checks.
     pub fn back_edge_check(&mut self, to: ExitTo) {
-        let zero = self.b.ins().iconst(ir::types::I64, 0);
-        let flag = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.interrupt.expect("needs"), 0);
-        self.leave_if(flag, to, ExitReason::Interrupt, zero);
         let f = self.b.use_var(self.fuel);
+        let low = self.b.ins().band_imm_u(f, (crate::ir::FUEL_CHECK_INTERVAL - 1) as i64);
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(low, cont, &[], slow, &[]);
+        self.b.switch_to_block(slow);
+        let zero = self.b.ins().iconst(ir::types::I64, 0);
         let empty = self.b.ins().icmp_imm_u(CIntCC::Equal, f, 0);
         self.leave_if(empty, to, ExitReason::Fuel, zero);
+        let flag = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.interrupt.expect("needs"), 0);
+        self.leave_if(flag, to, ExitReason::Interrupt, zero);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
         let f = self.b.ins().iadd_imm_s(f, -1);
         self.b.def_var(self.fuel, f);
     }

@@ -17,7 +17,8 @@
 //!   which only fuel, a fault or an exit in a nested arm stops.
 //! - **Exits.** Arms may end in `exit`/`halt`/`trap` (main) or an early `ret` (helpers); the main
 //!   body ends in one of the three exits or an endless loop.
-//! - **Helpers.** Up to 4 helpers with 0–4 parameters and an optional result; helper `k` calls
+//! - **Helpers.** Up to 4 helpers with 0–4 (sometimes up to 24) parameters and an optional
+//!   result; helper `k` calls
 //!   only helpers below `k`. Small ones (inlined by the optimising tiers) and large ones
 //!   (compiled standalone) are both generated.
 //! - **Operands** are biased toward edge cases: divisors 0, -1, MIN; shift amounts ≥ the width;
@@ -255,7 +256,8 @@ pub fn random_block(rng: &mut Rng, env: &Env) -> Block {
     let mut bb = BlockBuilder::new(entry);
     let mut sigs: Vec<Sig> = Vec::new();
     for _ in 0..nfuncs {
-        let nparams = rng.below(5) as usize;
+        // Sometimes many parameters: some are passed on the stack.
+        let nparams = if rng.chance(10) { rng.range(5, 24) } else { rng.below(5) } as usize;
         let params: Vec<Type> = (0..nparams).map(|_| rng.pick(&Type::ALL)).collect();
         let result = if rng.chance(75) { Some(rng.pick(&Type::ALL)) } else { None };
         // Small helpers are inlined by the optimising tiers (budget 64 ops); large ones are not.
@@ -265,7 +267,8 @@ pub fn random_block(rng: &mut Rng, env: &Env) -> Block {
         bb.func(&params, result, |f| BodyGen::new(rng, f, *env, hot, entry, Some(sig), callees).run(steps));
         sigs.push(Sig { params, result });
     }
-    let steps = rng.range(4, 60);
+    // Now and then a big body: many live values, spills around calls.
+    let steps = if rng.chance(2) { rng.range(150, 400) } else { rng.range(4, 60) };
     bb.main(|m| BodyGen::new(rng, m, *env, hot, entry, None, sigs).run(steps))
 }
 
@@ -370,7 +373,7 @@ impl<'a> BodyGen<'a> {
 
     fn define(&mut self, v: Value, t: Type) -> Value {
         self.scopes.by_ty[t.code() as usize].push(v);
-        if self.rng.chance(20) {
+        if self.rng.chance(30) {
             self.observe(v, t);
         }
         v
