@@ -23,6 +23,9 @@ pub struct RunCtx {
     /// Set by a helper function that had to exit (a fault, fuel, an interrupt): the reason code.
     /// Its caller sees it after the call returns and exits itself.
     pub pending: u32,
+    /// Execution counters of the tiered runtime (one u32 per unit id); compiled units count
+    /// their own entries here. Null outside the runtime (standalone code does not count).
+    pub counters: *mut u32,
 }
 
 pub const OFF_STATE: i32 = offset_of!(RunCtx, state) as i32;
@@ -33,6 +36,7 @@ pub const OFF_INTERRUPT: i32 = offset_of!(RunCtx, interrupt) as i32;
 pub const OFF_EXIT_PC: i32 = offset_of!(RunCtx, exit_pc) as i32;
 pub const OFF_EXIT_AUX: i32 = offset_of!(RunCtx, exit_aux) as i32;
 pub const OFF_PENDING: i32 = offset_of!(RunCtx, pending) as i32;
+pub const OFF_COUNTERS: i32 = offset_of!(RunCtx, counters) as i32;
 
 /// Index into `mem_limit` of an access width in bytes (1, 2, 4, 8).
 pub fn limit_index(width: u32) -> usize {
@@ -52,6 +56,7 @@ impl RunCtx {
             exit_pc: 0,
             exit_aux: 0,
             pending: 0,
+            counters: std::ptr::null_mut(),
         }
     }
 

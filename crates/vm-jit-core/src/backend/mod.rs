@@ -2,6 +2,7 @@
 
 mod config;
 mod link;
+pub mod trampoline;
 mod unit;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -13,7 +14,7 @@ use cranelift_frontend::FunctionBuilderContext;
 
 use crate::codemem::CodeRegion;
 use crate::ir::{IrError, VerifiedBlock};
-use crate::lower::{self, FuncKey, InlinePlan, Target};
+use crate::lower::{self, ChainInfo, FuncKey, InlinePlan, Target};
 
 pub use config::{BackendConfig, OptLevel, RegallocAlgorithm};
 pub use link::CompiledFunction;
@@ -46,7 +47,14 @@ impl CraneliftBackend {
     /// Compiles `vb` into executable memory. A Cranelift panic (a bug, never expected for
     /// verified IR) becomes an error, and the backend stays usable.
     pub fn compile(&mut self, vb: &VerifiedBlock) -> Result<CompiledBlock, IrError> {
-        match catch_unwind(AssertUnwindSafe(|| self.compile_inner(vb))) {
+        self.compile_chained(vb, None)
+    }
+
+    /// Compiles `vb` as a unit of the tiered runtime: counting its entries and with chainable
+    /// exits (see `ChainInfo`).
+    pub fn compile_chained(&mut self, vb: &VerifiedBlock, chain: Option<&ChainInfo>) -> Result<CompiledBlock, IrError> {
+        trampoline::trampoline()?;
+        match catch_unwind(AssertUnwindSafe(|| self.compile_inner(vb, chain))) {
             Ok(r) => r,
             Err(panic) => {
                 // The contexts may be half-way through a function: start afresh.
@@ -62,7 +70,7 @@ impl CraneliftBackend {
         }
     }
 
-    fn compile_inner(&mut self, vb: &VerifiedBlock) -> Result<CompiledBlock, IrError> {
+    fn compile_inner(&mut self, vb: &VerifiedBlock, chain: Option<&ChainInfo>) -> Result<CompiledBlock, IrError> {
         let target = Target::of(&*self.isa);
         let budget = if self.config.enable_inlining && self.config.opt_level != OptLevel::None {
             lower::plan::DEFAULT_INLINE_BUDGET
@@ -76,7 +84,7 @@ impl CraneliftBackend {
         let mut funcs = Vec::with_capacity(keys.len());
         for key in keys {
             self.ctx.clear();
-            self.ctx.func = lower::lower_function(vb, key, &plan, target, &mut self.fctx);
+            self.ctx.func = lower::lower_function(vb, key, &plan, target, chain, &mut self.fctx);
             self.ctx.compile(&*self.isa, &mut ControlPlane::default()).map_err(|e| {
                 IrError::new(format!("Cranelift could not compile block at pc {:#x}: {:?}", vb.block.pc, e.inner))
             })?;
@@ -102,7 +110,7 @@ impl CraneliftBackend {
         let plan = InlinePlan::new(vb, budget);
         self.ctx.clear();
         self.ctx.set_disasm(true);
-        self.ctx.func = lower::lower_function(vb, FuncKey::Main, &plan, target, &mut self.fctx);
+        self.ctx.func = lower::lower_function(vb, FuncKey::Main, &plan, target, None, &mut self.fctx);
         let result = self
             .ctx
             .compile(&*self.isa, &mut ControlPlane::default())

@@ -9,9 +9,6 @@ use crate::RunOutcome;
 
 use super::OptLevel;
 
-/// The entry point's ABI: the host's C convention (Cranelift's `default_call_conv`).
-type Entry = unsafe extern "C" fn(*mut RunCtx) -> u32;
-
 /// Compiled code for one block. Dropping it frees the executable memory.
 pub struct CompiledBlock {
     region: CodeRegion,
@@ -49,6 +46,23 @@ impl CompiledBlock {
         self.state_size
     }
 
+    /// The block's entry point (a `tail`-convention function; call it through the trampoline).
+    pub fn entry(&self) -> *const u8 {
+        self.region.as_ptr()
+    }
+
+    /// Calls the block with a prepared context; returns the exit reason code.
+    ///
+    /// # Safety
+    /// `ctx` must describe live buffers: state of at least `state_size` bytes, memory matching its
+    /// limits, a valid interrupt flag, and counters covering every unit id the code can reach.
+    pub unsafe fn enter(&self, ctx: &mut RunCtx) -> Result<u32, IrError> {
+        let tramp = super::trampoline::trampoline()?;
+        // SAFETY: the region holds code Cranelift generated for the block signature; it touches
+        // only what the caller guarantees above.
+        Ok(unsafe { tramp(ctx, self.entry()) })
+    }
+
     /// Runs the block on `state` and `memory` in place.
     pub fn run(
         &self,
@@ -66,13 +80,8 @@ impl CompiledBlock {
             )));
         }
         let mut ctx = RunCtx::new(state, memory, fuel, interrupt.unwrap_or(&NO_INTERRUPT));
-        // SAFETY: the region holds code Cranelift generated for exactly this signature; it only
-        // touches `state` within `state_size` (checked above), `memory` within the limits in
-        // `ctx` (checked by the code), and `ctx` itself, all of which outlive the call.
-        let reason = unsafe {
-            let entry: Entry = std::mem::transmute(self.region.as_ptr());
-            entry(&mut ctx)
-        };
+        // SAFETY: see `enter`.
+        let reason = unsafe { self.enter(&mut ctx)? };
         Ok(ctx.outcome(reason))
     }
 }

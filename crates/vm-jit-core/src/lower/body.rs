@@ -169,8 +169,17 @@ impl<'a> BodyLower<'a> {
                 return None;
             }
             Op::Exit { pc } => {
-                let zero = b.ins().iconst(ir::types::I64, 0);
-                fl.leave_with_pc(ExitReason::Exit, self.v(pc), zero);
+                let slot = match (self.marks, fl.chain) {
+                    (MarkSource::PerOp, Some(chain)) => chain.slot_of_op.get(at).copied().flatten(),
+                    _ => None,
+                };
+                match slot {
+                    Some(slot) => fl.chained_exit(slot, self.v(pc)),
+                    None => {
+                        let zero = b.ins().iconst(ir::types::I64, 0);
+                        fl.leave_with_pc(ExitReason::Exit, self.v(pc), zero);
+                    }
+                }
                 return None;
             }
             Op::Halt { pc } => {

@@ -12,7 +12,7 @@ use crate::ctx;
 use crate::ir::{ExitReason, Op, VerifiedBlock};
 
 use super::body::{BodyLower, MarkSource, RetMode};
-use super::{signature, FuncKey, InlinePlan, Target};
+use super::{signature, ChainInfo, FuncKey, InlinePlan, Target};
 
 /// Where an exit taken inside a body goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +38,7 @@ pub struct FnLower<'a, 'f> {
     interrupt: Option<CValue>,
     pub fuel: Variable,
     needs: Needs,
+    pub chain: Option<&'a ChainInfo>,
     /// Main function: `(reason: i32, pc: i64, aux: i64)` → store into the context, return reason.
     exit_block: Option<ir::Block>,
     /// Standalone helper: `(reason: i32, aux: i64)` → record as pending, return zeros.
@@ -99,6 +100,7 @@ impl<'a, 'f> FnLower<'a, 'f> {
         key: FuncKey,
         plan: &'a InlinePlan,
         target: Target,
+        chain: Option<&'a ChainInfo>,
         fctx: &'f mut FunctionBuilderContext,
     ) {
         let mut b = FunctionBuilder::new(func, fctx);
@@ -120,9 +122,19 @@ impl<'a, 'f> FnLower<'a, 'f> {
             .map(|k| load_if(&mut b, needs.mem_widths[k], ir::types::I64, ctx::OFF_MEM_LIMIT + 8 * k as i32));
         let interrupt = load_if(&mut b, needs.back_edges, pt, ctx::OFF_INTERRUPT);
         let fuel = b.declare_var(ir::types::I64);
-        if needs.fuel() {
+        if key == FuncKey::Main {
+            // Blocks receive fuel as an argument (it travels in a register along chains).
+            b.def_var(fuel, params[1]);
+        } else if needs.fuel() {
             let f0 = b.ins().load(ir::types::I64, MemFlagsData::trusted(), ctx, ctx::OFF_FUEL);
             b.def_var(fuel, f0);
+        }
+        if let (FuncKey::Main, Some(counter)) = (key, chain.and_then(|c| c.counter)) {
+            // Count this entry: the tiered runtime reads these counters (no call per count).
+            let counters = b.ins().load(pt, ro, ctx, ctx::OFF_COUNTERS);
+            let n = b.ins().load(ir::types::I32, MemFlagsData::trusted(), counters, (counter * 4) as i32);
+            let n = b.ins().iadd_imm_s(n, 1);
+            b.ins().store(MemFlagsData::trusted(), n, counters, (counter * 4) as i32);
         }
 
         let mut fl = FnLower {
@@ -138,6 +150,7 @@ impl<'a, 'f> FnLower<'a, 'f> {
             interrupt,
             fuel,
             needs,
+            chain,
             exit_block: None,
             pending_block: None,
             func_refs: HashMap::new(),
@@ -282,9 +295,34 @@ impl<'a, 'f> FnLower<'a, 'f> {
         self.b.ins().return_(&zeros);
     }
 
+    /// An `exit` to the constant guest pc `pc` through chain slot `slot`: when the slot holds the
+    /// next block's entry and this is not a fuel check point, pay one fuel and jump straight into
+    /// it (a tail call: no return to the dispatcher); otherwise exit normally.
+    pub fn chained_exit(&mut self, slot: u32, pc: CValue) {
+        let slots = self.chain.expect("chained exits need chain info").slots_addr;
+        let t = self.target.pointer_type;
+        let base = self.b.ins().iconst(t, slots as i64);
+        let entry = self.b.ins().load(t, MemFlagsData::trusted(), base, (slot * 8) as i32);
+        let f = self.b.use_var(self.fuel);
+        let low = self.b.ins().band_imm_u(f, (crate::ir::FUEL_CHECK_INTERVAL - 1) as i64);
+        let has_low = self.b.ins().icmp_imm_u(CIntCC::NotEqual, low, 0);
+        let linked = self.b.ins().icmp_imm_u(CIntCC::NotEqual, entry, 0);
+        let go = self.b.ins().band(has_low, linked);
+        let jump = self.b.create_block();
+        let normal = self.b.create_block();
+        self.b.ins().brif(go, jump, &[], normal, &[]);
+        self.b.switch_to_block(jump);
+        let f1 = self.b.ins().iadd_imm_s(f, -1);
+        let sig = self.b.import_signature(super::block_signature(self.target));
+        self.b.ins().return_call_indirect(sig, entry, &[self.ctx, f1]);
+        self.b.switch_to_block(normal);
+        let zero = self.b.ins().iconst(ir::types::I64, 0);
+        self.leave_with_pc(ExitReason::Exit, pc, zero);
+    }
+
     /// Stores the fuel variable back into the context (before returning).
     pub fn store_fuel(&mut self) {
-        if !self.needs.fuel() {
+        if self.key != FuncKey::Main && !self.needs.fuel() {
             return;
         }
         let fuel = self.b.use_var(self.fuel);

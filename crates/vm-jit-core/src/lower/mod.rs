@@ -52,12 +52,38 @@ pub fn cl_type(t: Type) -> ir::Type {
     }
 }
 
+/// How a block links to the tiered runtime: its execution counter and its chained exits.
+#[derive(Clone, Debug, Default)]
+pub struct ChainInfo {
+    /// Index of this unit's counter in `RunCtx::counters`, incremented at every entry.
+    pub counter: Option<u32>,
+    /// Address of the unit's exit-slot array (`AtomicUsize` per slot: the entry point of the
+    /// block to chain to, or 0 to return to the dispatcher).
+    pub slots_addr: usize,
+    /// For each main-body op index: the exit slot of an `exit` to a constant pc.
+    pub slot_of_op: Vec<Option<u32>>,
+}
+
+/// The signature every block's main function has: `tail fn(ctx, fuel) -> exit reason`. The
+/// `tail` convention lets a block jump straight into the next one (`return_call_indirect`); the
+/// trampoline (backend::trampoline) is how Rust enters it.
+pub fn block_signature(target: Target) -> ir::Signature {
+    let mut sig = ir::Signature::new(CallConv::Tail);
+    sig.params.push(ir::AbiParam::new(target.pointer_type));
+    sig.params.push(ir::AbiParam::new(ir::types::I64));
+    sig.returns.push(ir::AbiParam::new(ir::types::I32));
+    sig
+}
+
 /// The signature of a block (`Main`) or helper function.
 pub fn signature(vb: &VerifiedBlock, key: FuncKey, target: Target) -> ir::Signature {
+    if key == FuncKey::Main {
+        return block_signature(target);
+    }
     let mut sig = ir::Signature::new(target.call_conv);
     sig.params.push(ir::AbiParam::new(target.pointer_type));
     match key {
-        FuncKey::Main => sig.returns.push(ir::AbiParam::new(ir::types::I32)),
+        FuncKey::Main => unreachable!(),
         FuncKey::Helper(k) => {
             let f = &vb.block.funcs[k as usize];
             sig.params.extend(f.params.iter().map(|t| ir::AbiParam::new(cl_type(*t))));
@@ -74,6 +100,7 @@ pub fn lower_function(
     key: FuncKey,
     plan: &InlinePlan,
     target: Target,
+    chain: Option<&ChainInfo>,
     fctx: &mut FunctionBuilderContext,
 ) -> ir::Function {
     let mut func = ir::Function::with_name_signature(
@@ -86,6 +113,6 @@ pub fn lower_function(
         ),
         signature(vb, key, target),
     );
-    function::FnLower::lower(&mut func, vb, key, plan, target, fctx);
+    function::FnLower::lower(&mut func, vb, key, plan, target, chain, fctx);
     func
 }
