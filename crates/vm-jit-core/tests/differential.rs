@@ -4,7 +4,7 @@
 //!
 //! - `random_blocks_agree_with_the_interpreter`: many seeded random valid blocks
 //!   (`support/random_block.rs`), each run by the interpreter and by every backend configuration
-//!   in `TIERS` on copies of the same random state, memory, fuel and interrupt flag.
+//!   in `tier_configs` on copies of the same random state, memory, fuel and interrupt flag.
 //!   `VMJIT_SEED` (default `DEFAULT_SEED`; decimal or 0x-hex) picks the seed, `VMJIT_DIFF_COUNT`
 //!   (default 10,000) the number of blocks, and `VMJIT_DIFF_INDEX` runs just one block (what a
 //!   failure message tells you to rerun); `VMJIT_DIFF_PRINT=1` prints each block and its
@@ -190,11 +190,17 @@ fn block_rng(seed: u64, index: u64) -> Rng {
 fn random_input(rng: &mut Rng, mem_len: u64) -> Input {
     let state = random_bytes(rng, STATE_LEN as usize);
     let mem = random_bytes(rng, mem_len as usize);
-    let fuel = match rng.below(10) {
-        0..=3 => rng.below(20),
-        _ => rng.below(2000),
+    // Fuel and the interrupt flag are checked when the fuel is a multiple of FUEL_CHECK_INTERVAL
+    // (docs/IR.md): aim at both sides of those points too.
+    let k = FUEL_CHECK_INTERVAL;
+    let (fuel, interrupt) = match rng.below(20) {
+        0..=6 => (rng.below(20), rng.chance(10)),
+        7..=13 => (rng.below(2000), rng.chance(10)),
+        14..=17 => ((k * rng.range(1, 2) + rng.below(24)).wrapping_sub(4), rng.chance(50)),
+        // Huge fuel only with the flag set: an endless loop then stops within k back edges.
+        _ => (u64::MAX - rng.below(k + 100), true),
     };
-    Input { state, mem, fuel, interrupt: rng.chance(2) }
+    Input { state, mem, fuel, interrupt }
 }
 
 #[test]
@@ -415,8 +421,13 @@ fn required_coverage() -> BTreeSet<String> {
 /// Runs `block` everywhere (interpreter and every tier must agree) and returns the interpreter's
 /// run.
 fn agree(block: Block, state: &[u8], mem: &[u8], fuel: u64) -> Run {
+    agree_interrupted(block, state, mem, fuel, false)
+}
+
+/// `agree`, with the interrupt flag set or not.
+fn agree_interrupted(block: Block, state: &[u8], mem: &[u8], fuel: u64, interrupt: bool) -> Run {
     let vb = verify(block).unwrap_or_else(|e| panic!("{e}"));
-    let input = Input { state: state.to_vec(), mem: mem.to_vec(), fuel, interrupt: false };
+    let input = Input { state: state.to_vec(), mem: mem.to_vec(), fuel, interrupt };
     let context = || "focused test".to_string();
     TIERS.with(|t| check_tiers(&mut t.borrow_mut(), &vb, &input, &context, &mut Timings::default()))
 }
@@ -886,6 +897,66 @@ fn fuel_runs_out_in_a_helper_loop_at_the_calls_mark() {
                 );
             } else {
                 assert_eq!((run.out.reason, run.out.pc, run.out.fuel_left), (ExitReason::Fuel, 0x4000, 0));
+            }
+        }
+    }
+}
+
+/// An endless loop (`L: …; jump L`) in main, in a small (inlined) helper and in a big
+/// (standalone) one: fuel and the interrupt flag are looked at only where the remaining fuel is a
+/// multiple of `FUEL_CHECK_INTERVAL` (docs/IR.md, "Fuel and interrupts").
+#[test]
+fn interrupt_and_fuel_are_checked_at_multiples_of_the_interval() {
+    let k = FUEL_CHECK_INTERVAL;
+    for place in ["main", "small helper", "big helper"] {
+        let mut bb = BlockBuilder::new(0x1000);
+        let endless = |f: &mut BodyBuilder, big: bool| {
+            let n = f.local(I64);
+            let head = f.new_label();
+            if big {
+                for _ in 0..40 {
+                    let zero = f.iconst(I64, 0);
+                    f.set_state(8, zero);
+                }
+            }
+            f.bind(head);
+            f.mark(0xdead_0000);
+            let c = f.local_get(n);
+            let one = f.iconst(I64, 1);
+            let d = f.add(c, one);
+            f.local_set(n, d);
+            f.set_state(0, d); // iterations so far
+            f.jump(head);
+        };
+        let helper = match place {
+            "main" => None,
+            p => Some(bb.func(&[], None, |f| endless(f, p == "big helper"))),
+        };
+        let block = bb.main(|m| {
+            m.mark(0x700);
+            match helper {
+                Some(h) => {
+                    m.call(h, &[]);
+                    m.exit_const(0x800);
+                }
+                None => endless(m, false),
+            }
+        });
+        for fuel in [0, 1, 5, k - 1, k, k + 1, 2 * k + 3, u64::MAX] {
+            for interrupt in [true, false] {
+                if fuel > 3 * k && !interrupt {
+                    continue; // would run for ever
+                }
+                let run = agree_interrupted(block.clone(), &[0u8; 16], &[], fuel, interrupt);
+                // The first check happens with fuel = the largest multiple of k at or below it.
+                let at = fuel - fuel % k;
+                let (reason, left) =
+                    if at != 0 && interrupt { (ExitReason::Interrupt, at) } else { (ExitReason::Fuel, 0) };
+                let what = format!("{place}, fuel {fuel}, interrupt {interrupt}");
+                // the loop's own mark counts in main; in a helper it is the call's mark
+                let pc = if helper.is_none() { 0xdead_0000 } else { 0x700 };
+                assert_eq!((run.out.reason, run.out.pc, run.out.fuel_left), (reason, pc, left), "{what}");
+                assert_eq!(word(&run.state, 0), fuel - left + 1, "{what}: iterations");
             }
         }
     }

@@ -123,6 +123,30 @@ impl CraneliftBackend {
     }
 }
 
+thread_local! {
+    // One backend per configuration per thread: building an ISA and the compile contexts costs
+    // far more than compiling a small block, so they are reused.
+    static BACKENDS: std::cell::RefCell<Vec<CraneliftBackend>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's backend for `config` (created on first use).
+pub fn with_thread_backend<R>(
+    config: &BackendConfig,
+    f: impl FnOnce(&mut CraneliftBackend) -> R,
+) -> Result<R, IrError> {
+    BACKENDS.with(|cell| {
+        let mut backends = cell.borrow_mut();
+        let i = match backends.iter().position(|b| b.config() == config) {
+            Some(i) => i,
+            None => {
+                backends.push(CraneliftBackend::new(config.clone())?);
+                backends.len() - 1
+            }
+        };
+        Ok(f(&mut backends[i]))
+    })
+}
+
 /// Places raw code in executable memory (used by tests of the code memory itself).
 pub fn install_raw(code: &[u8]) -> std::io::Result<CodeRegion> {
     CodeRegion::install(code.len(), |buf, _| buf.copy_from_slice(code))

@@ -17,13 +17,18 @@
 //!   which only fuel, a fault or an exit in a nested arm stops.
 //! - **Exits.** Arms may end in `exit`/`halt`/`trap` (main) or an early `ret` (helpers); the main
 //!   body ends in one of the three exits or an endless loop.
-//! - **Helpers.** Up to 4 helpers with 0–4 (sometimes up to 24) parameters and an optional
-//!   result; helper `k` calls
-//!   only helpers below `k`. Small ones (inlined by the optimising tiers) and large ones
-//!   (compiled standalone) are both generated.
+//! - **Helpers.** Up to 4 helpers with 0–4 (sometimes up to 24, so some go on the stack)
+//!   parameters and an optional result; helper `k` calls only helpers below `k`. Small ones
+//!   (inlined by the optimising tiers) and large ones (compiled standalone) are both generated,
+//!   and calls are frequent inside loops. Bodies often read their locals before writing them
+//!   (locals start at zero on every entry, also when inlined into a loop).
 //! - **Operands** are biased toward edge cases: divisors 0, -1, MIN; shift amounts ≥ the width;
 //!   NaNs with payloads, ±inf, ±0, huge values and conversion boundaries; memory addresses in
 //!   range, at the exact boundary `len - w` / `len - w + 1`, huge, `2^64 - 1`, or computed.
+//!   A few "hot" addresses and state offsets recur (plus a small delta), so loads read what
+//!   stores wrote at overlapping widths (store-to-load forwarding in the optimiser).
+//! - **Size.** Main bodies are usually 4–60 generator steps (about 2–3 ops each), now and then
+//!   150–400 (register pressure, spills around calls).
 //!
 //! Guest state and memory contents come from `random_bytes`, which mixes random bytes with
 //! "interesting" 8-byte words (0, -1, MIN patterns, NaNs, infinities…), so that `get_state`
