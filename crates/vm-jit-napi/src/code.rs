@@ -1,11 +1,9 @@
 //! Compiling blocks and the `NativeCode` handle that owns the machine code.
 
-use std::cell::RefCell;
-
 use napi::bindgen_prelude::{BigInt, ObjectFinalize};
 use napi::Env;
 use napi_derive::napi;
-use vm_jit_core::backend::{BackendConfig, CompiledBlock, CraneliftBackend, OptLevel};
+use vm_jit_core::backend::{with_thread_backend, BackendConfig, CompiledBlock, OptLevel};
 use vm_jit_core::ir;
 
 use napi::bindgen_prelude::Uint8ArraySlice;
@@ -18,26 +16,6 @@ pub struct CompileOptions {
     pub opt_level: String,
     pub enable_simd: Option<bool>,
     pub enable_inlining: Option<bool>,
-}
-
-thread_local! {
-    // One backend per configuration per JS thread: building an ISA and the compile contexts
-    // costs far more than compiling a small block, so they are reused.
-    static BACKENDS: RefCell<Vec<CraneliftBackend>> = const { RefCell::new(Vec::new()) };
-}
-
-fn with_backend<R>(config: BackendConfig, f: impl FnOnce(&mut CraneliftBackend) -> R) -> napi::Result<R> {
-    BACKENDS.with(|cell| {
-        let mut backends = cell.borrow_mut();
-        let i = match backends.iter().position(|b| *b.config() == config) {
-            Some(i) => i,
-            None => {
-                backends.push(CraneliftBackend::new(config).map_err(js_error)?);
-                backends.len() - 1
-            }
-        };
-        Ok(f(&mut backends[i]))
-    })
 }
 
 /// Machine code for one block, in executable memory owned by this object. `free()` releases it
@@ -58,7 +36,7 @@ pub fn compile_block(env: Env, bytes: &[u8], options: CompileOptions) -> napi::R
     let mut config = BackendConfig::with_opt_level(OptLevel::parse(&options.opt_level).map_err(js_error)?);
     config.enable_simd = options.enable_simd.unwrap_or(true);
     config.enable_inlining = options.enable_inlining.unwrap_or(true);
-    let code = with_backend(config, |b| b.compile(&vb))?.map_err(js_error)?;
+    let code = with_thread_backend(&config, |b| b.compile(&vb)).and_then(|r| r).map_err(js_error)?;
     let external = code.mapped_size() as i64;
     let _ = env.adjust_external_memory(external);
     Ok(NativeCode { pc: code.pc(), opt_level: code.opt_level(), code: Some(code), external })

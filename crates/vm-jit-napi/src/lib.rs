@@ -5,7 +5,9 @@ mod code;
 mod convert;
 mod ir;
 mod run;
+mod runtime;
 
 pub use code::*;
 pub use ir::*;
 pub use run::*;
+pub use runtime::*;

@@ -139,6 +139,48 @@ impl Runtime {
         Ok(stop)
     }
 
+    /// Runs one unit once (counting it), without dispatching further: for running a single block.
+    /// Its exits return here unless it was built chainable and published.
+    pub fn run_unit(
+        &mut self,
+        unit: &Arc<Unit>,
+        state: &mut [u8],
+        memory: &mut [u8],
+        fuel: u64,
+        counters: &mut [u32],
+        interrupt: &AtomicU32,
+    ) -> Result<RunStop, IrError> {
+        if state.len() < unit.state_size as usize {
+            return Err(IrError::new(format!(
+                "guest state is {} bytes but the block at pc {:#x} needs {}",
+                state.len(),
+                unit.pc,
+                unit.state_size
+            )));
+        }
+        if counters.len() < MAX_UNITS as usize {
+            return Err(IrError::new(format!("the counter array needs {MAX_UNITS} entries, got {}", counters.len())));
+        }
+        self.participant.enter();
+        let mut ctx = RunCtx::new(state, memory, fuel, interrupt);
+        ctx.counters = counters.as_mut_ptr();
+        let out = match &unit.code {
+            UnitCode::Compiled(code) => {
+                // SAFETY: as in `dispatch`, with the state size checked against this unit.
+                let r = unsafe { code.enter(&mut ctx) };
+                r.map(|r| (ExitReason::from_code(r).unwrap_or(ExitReason::Fault), ctx.exit_pc, ctx.exit_aux, ctx.fuel))
+            }
+            UnitCode::Interpreted(program) => {
+                counters[unit.id as usize] = counters[unit.id as usize].wrapping_add(1);
+                program.run(state, memory, fuel, interrupt).map(|o| (o.reason, o.pc, o.aux, o.fuel_left))
+            }
+        };
+        self.participant.leave();
+        registry::reclaim();
+        let (reason, pc, aux, fuel_left) = out?;
+        Ok(stop(StopReason::Exit(reason), pc, aux, fuel_left, 1))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn dispatch(
         &mut self,

@@ -22,12 +22,18 @@ use crate::ir::{IrError, VerifiedBlock};
 /// Builds a unit for `vb` at `tier` (0 = interpreted, 1 = `opt_level` none, 2 = optimised) and
 /// adds it to the registry. Compiling happens on the calling thread.
 pub fn build_unit(vb: &VerifiedBlock, config: &BackendConfig) -> Result<Arc<Unit>, IrError> {
-    unit::build(vb, Some(config))
+    unit::build(vb, Some(config), true)
+}
+
+/// Like `build_unit`, without chainable exits: every exit returns to the caller (for running
+/// one block at a time, `Runtime::run_unit`).
+pub fn build_standalone_unit(vb: &VerifiedBlock, config: &BackendConfig) -> Result<Arc<Unit>, IrError> {
+    unit::build(vb, Some(config), false)
 }
 
 /// A tier-0 unit: the block runs in the interpreter.
 pub fn interpreted_unit(vb: &VerifiedBlock) -> Result<Arc<Unit>, IrError> {
-    unit::build(vb, None)
+    unit::build(vb, None, false)
 }
 
 /// The tier number of an opt level.

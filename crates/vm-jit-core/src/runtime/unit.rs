@@ -67,9 +67,9 @@ fn chainable_exits(vb: &VerifiedBlock) -> (Vec<Option<u32>>, Vec<u64>) {
 }
 
 /// Builds and registers a unit; `config` None means tier 0 (interpreted).
-pub(super) fn build(vb: &VerifiedBlock, config: Option<&BackendConfig>) -> Result<Arc<Unit>, IrError> {
+pub(super) fn build(vb: &VerifiedBlock, config: Option<&BackendConfig>, chainable: bool) -> Result<Arc<Unit>, IrError> {
     let id = registry::reserve_id()?;
-    let result = build_with_id(vb, config, id);
+    let result = build_with_id(vb, config, id, chainable);
     match result {
         Ok(unit) => Ok(registry::add(unit)),
         Err(e) => {
@@ -79,7 +79,12 @@ pub(super) fn build(vb: &VerifiedBlock, config: Option<&BackendConfig>) -> Resul
     }
 }
 
-fn build_with_id(vb: &VerifiedBlock, config: Option<&BackendConfig>, id: u32) -> Result<Unit, IrError> {
+fn build_with_id(
+    vb: &VerifiedBlock,
+    config: Option<&BackendConfig>,
+    id: u32,
+    chainable: bool,
+) -> Result<Unit, IrError> {
     let Some(config) = config else {
         return Ok(Unit {
             id,
@@ -93,7 +98,7 @@ fn build_with_id(vb: &VerifiedBlock, config: Option<&BackendConfig>, id: u32) ->
             op_count: vb.op_count,
         });
     };
-    let (slot_of_op, exit_pcs) = chainable_exits(vb);
+    let (slot_of_op, exit_pcs) = if chainable { chainable_exits(vb) } else { (Vec::new(), Vec::new()) };
     // The slots live at a fixed heap address that the code embeds, so they exist before the code.
     let slots: Box<[AtomicUsize]> = exit_pcs.iter().map(|_| AtomicUsize::new(0)).collect();
     let chain = ChainInfo { counter: Some(id), slots_addr: slots.as_ptr() as usize, slot_of_op };

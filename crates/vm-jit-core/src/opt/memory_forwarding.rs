@@ -1,0 +1,295 @@
+//! Store-to-load and load-to-load forwarding of guest memory.
+//!
+//! Loads are expensive in compiled code (a bounds check, a branch to the fault exit, the access)
+//! and can fault, so they may only go where the result and the fault behaviour are provably
+//! unchanged. One forward walk per body along straight-line code (a basic block, continued into
+//! the next block when it is that block's only predecessor) records *known bytes*: after a
+//! `store.W addr, v`, the `W` bytes at `addr` are the low `W` bytes of `v`; after a `load.W`, the
+//! `W` bytes at `addr` are the low `W` bytes of the loaded value.
+//!
+//! A later load of `w ≤ W` bytes at the *same address* — the same SSA value, or constants with
+//! equal bits — is replaced by that value, truncated and extended exactly as the load would
+//! have: `bitcast` (a float's bits), `trunc` to `w` bytes, then `zext`/`sext` (or `bitcast` to a
+//! float) to the load's type; none of those when the types already match. The earlier access
+//! ran on every path to the load and did not fault (else the block would have exited), and
+//! whether an access is in range depends only on its address and width, so the replaced load
+//! could not have faulted either.
+//!
+//! What forgets known bytes: a store, unless both addresses are constants and the byte ranges
+//! are disjoint (two different values may hold the same address); a call to a helper that stores
+//! (directly or through its callees); the start of a block with several predecessors. Loads,
+//! state accesses and everything else leave memory alone.
+//!
+//! Stores are never removed (a dead store could still fault), and neither are loads that have
+//! no earlier access to forward from.
+
+use super::util::{helper_effects, inherits, int_type, per_body, Rewriter};
+use crate::ir::cfg::Cfg;
+use crate::ir::*;
+
+pub fn run(vb: &VerifiedBlock) -> VerifiedBlock {
+    let effects = helper_effects(vb);
+    per_body(vb, |vb, body, info, params, main| {
+        let cfg = Cfg::build(body, &info.label_pos);
+        let forward = analyse(body, info, &cfg, &effects);
+        if forward.iter().all(|f| f.is_none()) {
+            return (body.clone(), info.clone());
+        }
+        let mut rw = Rewriter::new(body, info, params.len(), main, vb.block.pc);
+        for (i, op) in body.ops.iter().enumerate() {
+            match (op, forward[i]) {
+                (Op::Load { ty, width, signed, .. }, Some((value, exact))) => {
+                    let old = info.op_value[i].expect("load defines a value");
+                    let v = rw.value(value);
+                    let nv = if exact { v } else { narrow(&mut rw, info.marks[i], v, *ty, *width as u32, *signed) };
+                    rw.alias(old, nv);
+                }
+                _ => {
+                    rw.copy(info, i, op);
+                }
+            }
+        }
+        rw.finish()
+    })
+}
+
+/// The value a `load.w` of type `ty` returns when memory holds the low bytes of `v`.
+fn narrow(rw: &mut Rewriter, mark: u64, v: Value, ty: Type, w: u32, signed: bool) -> Value {
+    let mut x = v;
+    let mut xt = rw.ty(x);
+    if xt == ty && w == ty.bytes() {
+        return x;
+    }
+    let op = |rw: &mut Rewriter, op: Op, t: Type| rw.push(op, Some(t), mark).expect("defines a value");
+    if xt.is_float() {
+        let it = int_type(xt.bytes());
+        x = op(rw, Op::Bitcast { ty: it, a: x }, it);
+        xt = it;
+    }
+    if w < xt.bytes() {
+        let it = int_type(w);
+        x = op(rw, Op::Ext { kind: ExtKind::Trunc, ty: it, a: x }, it);
+    }
+    if ty.is_float() {
+        // float loads read their full width: w == ty.bytes()
+        x = op(rw, Op::Bitcast { ty, a: x }, ty);
+    } else if ty.bytes() > w {
+        let kind = if signed { ExtKind::Sext } else { ExtKind::Zext };
+        x = op(rw, Op::Ext { kind, ty, a: x }, ty);
+    }
+    x
+}
+
+/// An address: a constant, or an SSA value (old id) nothing else is known about.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Addr {
+    Const(u64),
+    Value(Value),
+}
+
+/// `width` bytes at `addr` are the low bytes of `value` (old id). For a load: `load` is its
+/// `(type, signed)`, so that the same load again is exactly its value.
+#[derive(Clone, Copy)]
+struct Known {
+    addr: Addr,
+    width: u32,
+    value: Value,
+    load: Option<(Type, bool)>,
+}
+
+/// May `[a, a + aw)` and `[b, b + bw)` share a byte? (Ranges past 2^64 fault, so they never
+/// get this far; computed in u128 anyway.)
+fn may_overlap(a: Addr, aw: u32, b: Addr, bw: u32) -> bool {
+    match (a, b) {
+        (Addr::Const(x), Addr::Const(y)) => {
+            let (x, y) = (x as u128, y as u128);
+            x < y + bw as u128 && y < x + aw as u128
+        }
+        _ => true,
+    }
+}
+
+/// For each load that can be forwarded: the (old) value it reads the bytes of, and whether that
+/// value already is the load's result (no narrowing needed).
+fn analyse(
+    body: &Body,
+    info: &BodyInfo,
+    cfg: &Cfg,
+    effects: &[super::util::Effects],
+) -> Vec<Option<(Value, bool)>> {
+    // Constant value of each old value defined by a `const`.
+    let mut konst: Vec<Option<u64>> = vec![None; info.value_types.len()];
+    for (i, op) in body.ops.iter().enumerate() {
+        if let (Op::Const { bits, .. }, Some(v)) = (op, info.op_value[i]) {
+            konst[v as usize] = Some(*bits);
+        }
+    }
+    let addr_of = |v: Value| match konst[v as usize] {
+        Some(c) => Addr::Const(c),
+        None => Addr::Value(v),
+    };
+    let mut forward = vec![None; body.ops.len()];
+    let mut known: Vec<Known> = Vec::new();
+    for b in 0..cfg.num_blocks() as u32 {
+        if !inherits(cfg, b) {
+            known.clear();
+        }
+        for i in cfg.block_ops(b) {
+            match &body.ops[i] {
+                Op::Load { ty, width, signed, addr } => {
+                    let (a, w) = (addr_of(*addr), *width as u32);
+                    let exact = |k: &Known| k.addr == a && k.width == w && k.load == Some((*ty, *signed));
+                    if let Some(k) = known.iter().find(|k| exact(k)) {
+                        forward[i] = Some((k.value, true));
+                    } else if let Some(k) = known.iter().rev().find(|k| k.addr == a && k.width >= w) {
+                        forward[i] = Some((k.value, false));
+                    } else {
+                        let v = info.op_value[i].expect("load defines a value");
+                        known.push(Known { addr: a, width: w, value: v, load: Some((*ty, *signed)) });
+                    }
+                }
+                Op::Store { width, addr, value } => {
+                    let (a, w) = (addr_of(*addr), *width as u32);
+                    known.retain(|k| !may_overlap(k.addr, k.width, a, w));
+                    known.push(Known { addr: a, width: w, value: *value, load: None });
+                }
+                Op::Call { func, .. } if effects[*func as usize].writes_memory => known.clear(),
+                _ => {}
+            }
+        }
+    }
+    forward
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::super::OptimizationPass::MemoryForwarding;
+    use crate::ir::Type::*;
+    use crate::ir::*;
+    use crate::testing::BlockBuilder;
+
+    fn loads(vb: &VerifiedBlock) -> usize {
+        count_main(vb, |op| matches!(op, Op::Load { .. }))
+    }
+
+    #[test]
+    fn store_then_load_same_address_value() {
+        let block = BlockBuilder::new(0).main(|m| {
+            let a = m.get_state(I64, 0);
+            let x = m.get_state(I64, 8);
+            m.store(8, a, x);
+            let y = m.load(I64, 8, false, a);
+            let z = m.load(I64, 8, false, a);
+            let s = m.add(y, z);
+            m.set_state(16, s);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 0);
+        assert!(main_text(&out).contains("v2 = add.i64 v1, v1"), "{}", main_text(&out));
+    }
+
+    #[test]
+    fn narrower_loads_truncate_and_extend_like_the_load() {
+        for (ty, w, signed) in [(I64, 4, true), (I64, 4, false), (I32, 1, true), (I16, 2, false), (I8, 1, false)] {
+            let block = BlockBuilder::new(0).main(|m| {
+                let a = m.iconst(I64, 40);
+                let x = m.get_state(I64, 8);
+                m.store(8, a, x);
+                let a2 = m.iconst(I64, 40); // another value, same constant address
+                let y = m.load(ty, w, signed, a2);
+                m.set_state(16, y);
+                m.exit_const(0);
+            });
+            let out = run_pass(MemoryForwarding, block);
+            assert_eq!(loads(&out), 0, "{ty} {w} {signed}");
+        }
+    }
+
+    #[test]
+    fn floats_forward_through_bitcasts_with_nan_payloads_intact() {
+        let block = BlockBuilder::new(0).main(|m| {
+            let a = m.iconst(I64, 16);
+            let x = m.get_state(F32, 4);
+            m.store(4, a, x);
+            let f = m.load(F32, 4, false, a);
+            let i = m.load(I64, 4, true, a);
+            let h = m.load(I16, 2, false, a);
+            m.set_state(8, f);
+            m.set_state(16, i);
+            m.set_state(24, h);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 0);
+    }
+
+    #[test]
+    fn writes_that_may_alias_forget_what_is_known() {
+        let block = BlockBuilder::new(0).main(|m| {
+            let a = m.get_state(I64, 0);
+            let b = m.get_state(I64, 8);
+            let x = m.load(I32, 4, false, a);
+            m.store(1, b, x); // b may equal a + k
+            let y = m.load(I32, 4, false, a); // stays
+            let c = m.iconst(I64, 100);
+            m.store(4, c, y);
+            let d = m.iconst(I64, 104);
+            m.store(4, d, x); // disjoint from [100, 104)
+            let z = m.load(I32, 4, false, c); // forwarded: y
+            let e = m.iconst(I64, 102);
+            m.store(2, e, x); // overlaps [100, 104)
+            let u = m.load(I32, 4, false, c); // stays
+            let s = m.add(z, u);
+            m.set_state(16, s);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 3);
+    }
+
+    #[test]
+    fn first_access_may_fault_so_it_stays() {
+        // The first load faults (address past the end); the second is forwarded from it — and is
+        // never reached. Memory is 256 bytes in the test inputs.
+        let block = BlockBuilder::new(0).main(|m| {
+            let a = m.get_state(I64, 0);
+            let x = m.load(I64, 8, false, a);
+            let y = m.load(I64, 8, false, a);
+            let s = m.add(x, y);
+            m.set_state(8, s);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 1);
+    }
+
+    #[test]
+    fn helper_stores_forget_helper_loads_do_not() {
+        let mut bb = BlockBuilder::new(0);
+        let st = bb.func(&[I64], None, |f| {
+            let z = f.iconst(I8, 0);
+            f.store(1, f.param(0), z);
+            f.ret(None);
+        });
+        let ld = bb.func(&[I64], Some(I8), |f| {
+            let v = f.load(I8, 1, false, f.param(0));
+            f.ret(Some(v));
+        });
+        let block = bb.main(|m| {
+            let a = m.iconst(I64, 8);
+            let x = m.load(I8, 1, false, a);
+            m.call(ld, &[a]);
+            let y = m.load(I8, 1, false, a); // forwarded
+            m.call(st, &[a]);
+            let z = m.load(I8, 1, false, a); // stays
+            m.set_state(0, x);
+            m.set_state(1, y);
+            m.set_state(2, z);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 2);
+    }
+}
