@@ -72,6 +72,53 @@ pub(crate) fn map_values(op: &Op, mut f: impl FnMut(Value) -> Value) -> Op {
     op
 }
 
+/// Does `op` (not a call) define a value?
+#[inline]
+pub(crate) fn defines(op: &Op) -> bool {
+    !matches!(op, Op::Call { .. }) && crate::ir::verify::defines_value(op, &[])
+}
+
+/// Calls `f` on each operand value of `op`, in encoding order.
+#[inline]
+pub(crate) fn for_each_value(op: &Op, mut f: impl FnMut(Value)) {
+    match op {
+        Op::Const { .. } | Op::GetState { .. } | Op::LocalGet { .. } | Op::Mark { .. } => {}
+        Op::Label { .. } | Op::Jump { .. } => {}
+        Op::SetState { value, .. } | Op::LocalSet { value, .. } => f(*value),
+        Op::Load { addr, .. } => f(*addr),
+        Op::Store { addr, value, .. } => {
+            f(*addr);
+            f(*value);
+        }
+        Op::IntBin { a, b, .. } | Op::Icmp { a, b, .. } | Op::FloatBin { a, b, .. } | Op::Fcmp { a, b, .. } => {
+            f(*a);
+            f(*b);
+        }
+        Op::IntUn { a, .. }
+        | Op::Ext { a, .. }
+        | Op::FloatUn { a, .. }
+        | Op::FcvtToInt { a, .. }
+        | Op::FcvtFromInt { a, .. }
+        | Op::Fpromote { a }
+        | Op::Fdemote { a }
+        | Op::Bitcast { a, .. } => f(*a),
+        Op::Select { cond, a, b } => {
+            f(*cond);
+            f(*a);
+            f(*b);
+        }
+        Op::Fma { a, b, c } => {
+            f(*a);
+            f(*b);
+            f(*c);
+        }
+        Op::Brif { cond, .. } => f(*cond),
+        Op::Exit { pc } | Op::Halt { pc } | Op::Trap { pc, .. } => f(*pc),
+        Op::Call { args, .. } => args.iter().for_each(|a| f(*a)),
+        Op::Ret { value } => value.iter().for_each(|v| f(*v)),
+    }
+}
+
 /// `op` with each label it names (bound or branched to) replaced by `f(label)`.
 pub(crate) fn map_labels(op: &mut Op, mut f: impl FnMut(Label) -> Label) {
     match op {
