@@ -25,6 +25,46 @@ export declare class NativeCode {
   run(state: Uint8Array, memory: Uint8Array, fuelLimit: number): RunResult
 }
 
+export declare class NativeRuntime {
+  /**
+   * `domain`: runtimes sharing a code cache share a domain (their blocks chain to each
+   * other). `stateSize`: bytes of guest state every run provides.
+   */
+  constructor(domain: number, stateSize: number, compileThreads: number)
+  get compileThreads(): number
+  /**
+   * Builds a unit now: tier 0 (`optLevel` 'interp') or compiled. `chainable` false builds
+   * one whose exits always return (for `runUnit`).
+   */
+  compileUnit(bytes: Uint8Array, optLevel: string, chainable?: boolean | undefined | null): UnitInfo
+  /**
+   * Queues a compile on a background thread. The result is both returned through the
+   * Promise and kept for `drainCompleted` (which is how a running guest picks it up).
+   */
+  compileUnitAsync(bytes: Uint8Array, optLevel: string, jobId: number): object
+  /** Background compiles finished since the last call; their units can now be installed. */
+  drainCompleted(): Array<CompletedCompile>
+  /** Makes unit `id` the code for its pc (and what chains to that pc jump into). */
+  install(id: number): void
+  /** Forgets the code for `pc` in this runtime's lookup (a miss next time). */
+  uninstall(pc: bigint): boolean
+  /**
+   * Releases unit `id`: out of the lookup if installed, unlinked from every chain, its memory
+   * freed as soon as no runtime can be running it.
+   */
+  release(id: number): boolean
+  /** The unit installed for `pc`, if any. */
+  installed(pc: bigint): UnitInfo | null
+  get installedCount(): number
+  /**
+   * Runs the guest from `pc` until an exit that needs JavaScript (see `RuntimeStop`).
+   * `counters`: `runtimeCounterSlots()` u32 entries; `control[0]`: the interrupt flag.
+   */
+  run(pc: bigint, state: Uint8Array, memory: Uint8Array, fuelLimit: number, slice: number, counters: Uint32Array, control: Int32Array): RuntimeStop
+  /** Runs unit `id` once, with no dispatching after it (see `compileUnit`'s `chainable`). */
+  runUnit(id: number, state: Uint8Array, memory: Uint8Array, fuelLimit: number, counters: Uint32Array, control: Int32Array): RuntimeStop
+}
+
 export interface BlockInfo {
   pc: bigint
   opCount: number
@@ -55,8 +95,24 @@ export interface CompileOptions {
   enableInlining?: boolean
 }
 
+/** A background compile that finished. */
+export interface CompletedCompile {
+  jobId: number
+  pc: bigint
+  /** The unit, when compiling succeeded. */
+  unit?: UnitInfo
+  error?: string
+  /** Native clock (µs, see `nativeClockUs`). */
+  startUs: number
+  endUs: number
+  thread: number
+}
+
 /** Interprets a block on `state` and `memory` in place. */
 export declare function interpretBlock(bytes: Uint8Array, state: Uint8Array, memory: Uint8Array, fuelLimit: number): RunResult
+
+/** Microseconds on the native clock that background compile timestamps use. */
+export declare function nativeClockUs(): number
 
 /**
  * Runs a benchmark kernel written in plain Rust (`sum`, `sieve`, `crc32`) on state and memory,
@@ -72,6 +128,33 @@ export interface RunResult {
   /** `trapCode` for a trap, `faultAddress` for a fault, else 0. */
   aux: bigint
   fuelLeft: bigint
+}
+
+/** Entries a runtime's counter array must have. */
+export declare function runtimeCounterSlots(): number
+
+/**
+ * Why `run` returned: exit reason codes 0–5 (docs/IR.md), 6 = miss (no code for `pc`),
+ * 7 = decision point (slice used up).
+ */
+export interface RuntimeStop {
+  reason: number
+  pc: bigint
+  aux: bigint
+  fuelLeft: bigint
+  dispatched: number
+}
+
+/** What TypeScript learns about a unit. */
+export interface UnitInfo {
+  id: number
+  pc: bigint
+  tier: number
+  /** Bytes of machine code (0 for tier 0). */
+  size: number
+  opCount: number
+  /** Address of the machine code (0 for tier 0), for perf maps. */
+  address: bigint
 }
 
 /** Decodes and verifies a block's bytes; throws with the verifier's message. */

@@ -836,9 +836,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeCode = nativeBinding.NativeCode
+module.exports.NativeRuntime = nativeBinding.NativeRuntime
 module.exports.blockToText = nativeBinding.blockToText
 module.exports.codeMemoryStats = nativeBinding.codeMemoryStats
 module.exports.compileBlock = nativeBinding.compileBlock
 module.exports.interpretBlock = nativeBinding.interpretBlock
+module.exports.nativeClockUs = nativeBinding.nativeClockUs
 module.exports.referenceKernel = nativeBinding.referenceKernel
+module.exports.runtimeCounterSlots = nativeBinding.runtimeCounterSlots
 module.exports.verifyBlock = nativeBinding.verifyBlock

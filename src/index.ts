@@ -19,3 +19,39 @@ export { DEFAULT_FUEL } from './run/fuel.js'
 export type { RunOptions } from './run/options.js'
 export type { GuestBuffer } from './run/buffers.js'
 export { nativeAvailable } from './native.js'
+export { ShardedCodeCache } from './cache/ShardedCodeCache.js'
+export type { CacheEntry, CacheEvictReason, CacheStatistics } from './cache/types.js'
+export type { AttachOptions, EvictListener, ShardedCodeCacheOptions } from './cache/options.js'
+export { hashPc, bucketCheck } from './cache/hash.js'
+export { CACHE_LAYOUT } from './cache/layout.js'
+export { CounterBinding, EwmaHotspotDetector } from './hotspot/EwmaHotspotDetector.js'
+export type { HotspotInfo, HotspotStats } from './hotspot/EwmaHotspotDetector.js'
+export { DEFAULT_EWMA_CONFIG } from './hotspot/config.js'
+export type { EwmaConfig } from './hotspot/config.js'
+export { EventBasedJitMonitor } from './monitor/EventBasedJitMonitor.js'
+export type { CacheStatsSupplier, DeliveredEvent, ExecutionSupplier, JitEventListener, MonitorOptions, ReportOptions } from './monitor/EventBasedJitMonitor.js'
+export { EVENT_KINDS } from './monitor/events.js'
+export type {
+  CacheLookupEvent,
+  CompileEndEvent,
+  CompileStartEvent,
+  DecisionEvent,
+  EvictionEvent,
+  InvalidationEvent,
+  JitEvent,
+  JitEventKind,
+  JitEventOf,
+  PromotionEvent,
+  RecordedEvent,
+  RunEvent,
+} from './monitor/events.js'
+export type { JitReport, TierReport, TimelineSummary } from './monitor/report.js'
+export { formatTextReport } from './monitor/report.js'
+export { buildChromeTrace } from './monitor/chromeTrace.js'
+export type { ChromeTrace, TraceEvent } from './monitor/chromeTrace.js'
+export { defaultPerfMapPath, formatPerfMap, perfSymbolName, writePerfMap } from './monitor/perfMap.js'
+export type { PerfMapEntry } from './monitor/perfMap.js'
+export { TieredCompiler } from './tiered/TieredCompiler.js'
+export type { TieredConfig, TieredRunOptions, Translation } from './tiered/TieredCompiler.js'
+export { ThresholdPolicy } from './tiered/policy.js'
+export type { BlockProfile, CompilePolicy, ThresholdPolicyConfig, Tier } from './tiered/policy.js'

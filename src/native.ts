@@ -45,7 +45,53 @@ export interface NativeCodeMemoryStats {
   cachedBytes?: number
 }
 
+/** A code unit of the tiered runtime (crates/vm-jit-napi/src/runtime.rs). */
+export interface NativeUnitInfo {
+  id: number
+  pc: bigint
+  tier: number
+  size: number
+  opCount: number
+  address: bigint
+}
+
+export interface NativeCompletedCompile {
+  jobId: number
+  pc: bigint
+  unit?: NativeUnitInfo | null
+  error?: string | null
+  startUs: number
+  endUs: number
+  thread: number
+}
+
+/** reason: exit codes 0–5, 6 = miss, 7 = decision point. */
+export interface NativeRuntimeStop {
+  reason: number
+  pc: bigint
+  aux: bigint
+  fuelLeft: bigint
+  dispatched: number
+}
+
+export interface NativeRuntime {
+  readonly compileThreads: number
+  readonly installedCount: number
+  compileUnit(bytes: Uint8Array, optLevel: string, chainable?: boolean): NativeUnitInfo
+  compileUnitAsync(bytes: Uint8Array, optLevel: string, jobId: number): Promise<NativeUnitInfo>
+  drainCompleted(): NativeCompletedCompile[]
+  install(id: number): void
+  uninstall(pc: bigint): boolean
+  release(id: number): boolean
+  installed(pc: bigint): NativeUnitInfo | null | undefined
+  run(pc: bigint, state: Uint8Array, memory: Uint8Array, fuel: number, slice: number, counters: Uint32Array, control: Int32Array): NativeRuntimeStop
+  runUnit(id: number, state: Uint8Array, memory: Uint8Array, fuel: number, counters: Uint32Array, control: Int32Array): NativeRuntimeStop
+}
+
 export interface NativeBinding {
+  NativeRuntime: new (domain: number, stateSize: number, compileThreads: number) => NativeRuntime
+  nativeClockUs(): number
+  runtimeCounterSlots(): number
   verifyBlock(bytes: Uint8Array): NativeBlockInfo
   blockToText(bytes: Uint8Array): string
   compileBlock(bytes: Uint8Array, options: NativeCompileOptions): NativeCode

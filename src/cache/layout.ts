@@ -57,13 +57,22 @@ export const H_CLOCK = 16
 export const H_ENTRIES = 32
 /** Code bytes of live entries across all shards, as a u32 (maxCodeBytes ≤ 2^31 − 1 keeps it exact). */
 export const H_CODE_BYTES = 33
+/**
+ * resetStatistics() baseline: words 48..59 hold the summed counters (u64 lo/hi pairs, in S_* order)
+ * at the last reset; statistics() reports the sums minus this. A reset therefore never writes
+ * another thread's slot, which that thread may be bumping without Atomics.
+ */
+export const H_STATS_BASELINE = 48
 
 // ---- statistics slots ------------------------------------------------------------------------
 // Each attached instance (usually: each thread) takes its own slot and counts there, so that a
-// counter bump on the lookup path does not bounce a cache line between threads. Slots are handed out
-// round-robin; if more than STAT_SLOTS instances exist, two share a slot, which stays correct
-// because every bump is an Atomics.add. Each counter is a u64 as two i32 words (lo, hi): lo is
-// bumped with Atomics.add and a carry goes to hi when lo wraps. statistics() sums all slots.
+// counter bump on the lookup path does not bounce a cache line between threads. The first
+// STAT_SLOTS instances own their slot and bump hits/misses with plain increments (an Atomics call
+// costs ~8 ns in Node 20's V8, a plain increment ~1 ns); later instances share slots round-robin and
+// use Atomics.add. Slots are never returned, so past 64 instances over one buffer (rare: one per
+// thread is the use) a sharing instance's bumps can race with the owner's plain increments and
+// lookups may be slightly undercounted; entries and byte counts are unaffected. Each counter is a
+// u64 as two i32 words (lo, hi), the carry going to hi when lo wraps. statistics() sums all slots.
 export const STAT_SLOTS = 64
 export const STAT_SLOT_BYTES = 64
 export const S_HITS = 0
@@ -100,7 +109,12 @@ export const B_TIER = 3
 export const B_SIZE = 4
 /** Recency stamp: the clock tick of the last insert or re-stamping hit. */
 export const B_STAMP = 5
-// words 6 and 7 are reserved (zero) so that a bucket is 32 bytes, two per cache line.
+/**
+ * check = bucketCheck(lo, hi, codeId, tier, size) (hash.ts). Readers verify it, so an entry mixed
+ * from two writes is rejected whatever order the CPU performed the loads in (see ShardedCodeCache).
+ */
+export const B_CHECK = 6
+// word 7 is reserved (zero) so that a bucket is 32 bytes, two per cache line.
 
 /** Shard tables larger than this many buckets in total use sampled (approximate) LRU eviction. */
 export const EXACT_LRU_MAX_BUCKETS = 8192
@@ -209,3 +223,42 @@ export function readHeader(buffer: SharedArrayBuffer): CacheGeometry {
     bufferBytes: i32[H_BUFFER_BYTES],
   }
 }
+
+/**
+ * The layout as one frozen object (i32 word indices within each region, byte sizes), for code that
+ * reads the buffer without this module — a native reader, a debugger script — and for tests.
+ */
+export const CACHE_LAYOUT = Object.freeze({
+  magic: MAGIC,
+  version: LAYOUT_VERSION,
+  headerBytes: HEADER_BYTES,
+  header: Object.freeze({
+    magic: H_MAGIC,
+    version: H_VERSION,
+    shards: H_SHARDS,
+    buckets: H_BUCKETS,
+    bucketWords: H_BUCKET_WORDS,
+    maxEntries: H_MAX_ENTRIES,
+    maxCodeBytes: H_MAX_CODE_BYTES,
+    shardCapacity: H_SHARD_CAPACITY,
+    recencyGranularity: H_RECENCY_GRANULARITY,
+    evictionSample: H_EVICTION_SAMPLE,
+    statSlots: H_STAT_SLOTS,
+    statsOffset: H_STATS_OFFSET,
+    shardsOffset: H_SHARDS_OFFSET,
+    tablesOffset: H_TABLES_OFFSET,
+    bufferBytes: H_BUFFER_BYTES,
+    nextStatSlot: H_NEXT_STAT_SLOT,
+    clock: H_CLOCK,
+    entries: H_ENTRIES,
+    codeBytes: H_CODE_BYTES,
+    statsBaseline: H_STATS_BASELINE,
+  }),
+  statSlots: STAT_SLOTS,
+  statSlotBytes: STAT_SLOT_BYTES,
+  stat: Object.freeze({ hits: S_HITS, misses: S_MISSES, evictions: S_EVICTIONS, invalidations: S_INVALIDATIONS, replacements: S_REPLACEMENTS, inserts: S_INSERTS }),
+  shardHeaderBytes: SHARD_HEADER_BYTES,
+  shard: Object.freeze({ lock: SH_LOCK, seq: SH_SEQ, count: SH_COUNT }),
+  bucketBytes: BUCKET_BYTES,
+  bucket: Object.freeze({ pcLo: B_PC_LO, pcHi: B_PC_HI, codeId: B_CODE_ID, tier: B_TIER, size: B_SIZE, stamp: B_STAMP, check: B_CHECK }),
+})

@@ -9,6 +9,7 @@ pub mod interp;
 pub mod ir;
 pub mod kernels;
 pub mod lower;
+pub mod opt;
 pub mod runtime;
 /// Concise IR construction for tests and benches (this crate's tests, or the `testing` feature).
 #[cfg(any(test, feature = "testing"))]

@@ -136,7 +136,6 @@ mod tests {
     use super::super::test_util::*;
     use super::super::OptimizationPass::CfgSimplification;
     use crate::ir::Type::*;
-    use crate::ir::*;
     use crate::testing::{sum_words_block, BlockBuilder};
 
     #[test]

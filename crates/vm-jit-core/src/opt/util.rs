@@ -237,9 +237,9 @@ impl Rewriter {
         self.ops.get(self.def_at[v as usize])
     }
 
-    /// Number of new values so far.
-    pub fn num_values(&self) -> usize {
-        self.types.len()
+    /// Ops pushed so far.
+    pub fn num_ops(&self) -> usize {
+        self.ops.len()
     }
 
     pub fn num_locals(&self) -> usize {

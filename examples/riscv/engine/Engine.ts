@@ -1,0 +1,19 @@
+// Engine: what the emulator needs from a JIT — run guest code from a pc until something the host
+// must handle (a trap, a fault, a halt, fuel). Block-to-block `exit`s never reach the emulator.
+// The emulator is written against this interface only, so the execution strategy (interpret,
+// compile everything, or tier up) is one constructor argument.
+
+import type { RunExit } from 'vm-jit-native'
+
+export type Tier = 'interp' | 'fast' | 'optimized' | 'tiered'
+export const TIERS: readonly Tier[] = ['interp', 'fast', 'optimized', 'tiered']
+
+export interface Engine {
+  readonly tier: Tier
+  /** Runs from `pc` until an exit other than a plain `exit` to the next block. */
+  run(pc: bigint): RunExit
+  /** The JIT report for --stats. */
+  report(): string
+  /** Releases compiled code. */
+  dispose(): void
+}

@@ -1,0 +1,228 @@
+// Emitter: an IRBuilder plus what makes the translation small — a cache of guest registers for
+// the current straight-line segment (between IR labels), so each register is read from the
+// state buffer at most once per segment and written back once, at the segment's end.
+//
+// Invariant: at every IR terminator (branch, exit, trap) and every label, the state buffer holds
+// every guest register (flush() before terminators; a bound label starts with an empty cache).
+// So fuel exits at back edges, traps and exits always leave a complete register file, and any
+// exit can be resumed at its pc. Only a memory fault can leave the last few register writes of a
+// segment unwritten, and a fault ends the guest anyway.
+//
+// x0 reads as the constant 0 and writes to it are dropped. Integer registers whose value is a
+// known constant within the segment (lui, auipc, li…) are folded into immediates where that saves
+// an op (address computations, addi chains).
+
+import type { Block, IRBuilder, IRType, Label, Value } from 'vm-jit-native'
+import { fOffset, xOffset } from '../state.ts'
+
+const CANONICAL_NAN_F32 = 0x7fc00000
+
+interface FEntry {
+  kind: 'f32' | 'f64'
+  v: Value
+  dirty: boolean
+}
+
+export class Emitter {
+  readonly b: IRBuilder
+  /** x register values cached in this segment. */
+  readonly #x: (Value | undefined)[] = new Array(32).fill(undefined)
+  /** Known constant values of x registers in this segment. */
+  readonly #xk: (bigint | undefined)[] = new Array(32).fill(undefined)
+  readonly #xDirty: boolean[] = new Array(32).fill(false)
+  readonly #f: (FEntry | undefined)[] = new Array(32).fill(undefined)
+  readonly #consts = new Map<string, Value>()
+  /** The last op was a terminator: the next one must be a label. */
+  terminated = false
+
+  constructor(b: IRBuilder) {
+    this.b = b
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Constants (cached per segment: a const defined in one segment does not dominate the next)
+
+  const(type: IRType, bits: bigint): Value {
+    const key = type + bits.toString(16)
+    let v = this.#consts.get(key)
+    if (v === undefined) {
+      v = type === 'f32' ? this.b.f32Bits(bits) : type === 'f64' ? this.b.f64Bits(bits) : this.b.const(type, bits)
+      this.#consts.set(key, v)
+    }
+    return v
+  }
+
+  /** An i64 constant from a signed or unsigned value (taken modulo 2^64). */
+  i64(x: bigint | number): Value {
+    return this.const('i64', BigInt.asUintN(64, BigInt(x)))
+  }
+
+  i32(x: bigint | number): Value {
+    return this.const('i32', BigInt.asUintN(32, BigInt(x)))
+  }
+
+  canonicalNanF32(): Value {
+    return this.const('f32', BigInt(CANONICAL_NAN_F32))
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Integer registers
+
+  getX(i: number): Value {
+    if (i === 0) return this.i64(0)
+    let v = this.#x[i]
+    if (v === undefined) {
+      v = this.b.getState('i64', xOffset(i))
+      this.#x[i] = v
+    }
+    return v
+  }
+
+  /** The register's value if it is a known constant in this segment (x0 is 0). */
+  knownX(i: number): bigint | undefined {
+    return i === 0 ? 0n : this.#xk[i]
+  }
+
+  setX(i: number, v: Value, known?: bigint): void {
+    if (i === 0) return
+    this.#x[i] = v
+    this.#xk[i] = known === undefined ? undefined : BigInt.asIntN(64, known)
+    this.#xDirty[i] = true
+  }
+
+  /** Sets x`i` to a constant. */
+  setXConst(i: number, k: bigint): void {
+    if (i === 0) return
+    this.setX(i, this.i64(k), k)
+  }
+
+  /** `x[rs] + imm` as an i64 Value (a constant when x[rs] is known). */
+  addrOf(rs: number, imm: number): Value {
+    const k = this.knownX(rs)
+    if (k !== undefined) return this.i64(k + BigInt(imm))
+    const base = this.getX(rs)
+    return imm === 0 ? base : this.b.add(base, this.i64(imm))
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Float registers (64 bits; singles NaN-boxed: upper 32 bits all ones)
+
+  /** f`i` as a double (its raw 64 bits). */
+  getF64(i: number): Value {
+    const e = this.#f[i]
+    if (e !== undefined && e.kind === 'f64') return e.v
+    if (e !== undefined) this.#flushF(i)
+    const v = this.b.getState('f64', fOffset(i))
+    this.#f[i] = { kind: 'f64', v, dirty: false }
+    return v
+  }
+
+  /** f`i` as a single: its low 32 bits if properly NaN-boxed, else the canonical NaN. */
+  getF32(i: number): Value {
+    const e = this.#f[i]
+    if (e !== undefined && e.kind === 'f32') return e.v
+    if (e !== undefined) this.#flushF(i)
+    const b = this.b
+    const hi = b.getState('i32', fOffset(i) + 4)
+    const boxed = b.icmp('eq', hi, this.i32(-1))
+    const v = b.select(boxed, b.getState('f32', fOffset(i)), this.canonicalNanF32())
+    this.#f[i] = { kind: 'f32', v, dirty: false }
+    return v
+  }
+
+  /** f`i`'s raw 64 bits as an i64. */
+  getFBits(i: number): Value {
+    const e = this.#f[i]
+    if (e !== undefined && e.kind === 'f64') return this.b.bitcast('i64', e.v)
+    if (e !== undefined && e.dirty) this.#flushF(i)
+    return this.b.getState('i64', fOffset(i))
+  }
+
+  /** f`i`'s raw low 32 bits as an i32 (no NaN-box check: fsw, fmv.x.w). */
+  getFLow32(i: number): Value {
+    const e = this.#f[i]
+    if (e !== undefined && e.kind === 'f32') return this.b.bitcast('i32', e.v)
+    if (e !== undefined) return this.b.trunc('i32', this.b.bitcast('i64', e.v))
+    return this.b.getState('i32', fOffset(i))
+  }
+
+  setF64(i: number, v: Value): void {
+    this.#f[i] = { kind: 'f64', v, dirty: true }
+  }
+
+  /** Writes a single, NaN-boxed. */
+  setF32(i: number, v: Value): void {
+    this.#f[i] = { kind: 'f32', v, dirty: true }
+  }
+
+  #flushF(i: number): void {
+    const e = this.#f[i]
+    if (e === undefined || !e.dirty) return
+    this.b.setState(fOffset(i), e.v)
+    if (e.kind === 'f32') this.b.setState(fOffset(i) + 4, this.i32(-1))
+    e.dirty = false
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Segments
+
+  /** Writes every dirty register back to the state buffer (values stay cached). */
+  flush(): void {
+    for (let i = 1; i < 32; i++) {
+      if (this.#xDirty[i]) {
+        this.b.setState(xOffset(i), this.#x[i]!)
+        this.#xDirty[i] = false
+      }
+    }
+    for (let i = 0; i < 32; i++) this.#flushF(i)
+  }
+
+  /** Forgets everything cached (the start of a new segment). */
+  #reset(): void {
+    this.#x.fill(undefined)
+    this.#xk.fill(undefined)
+    this.#f.fill(undefined)
+    this.#consts.clear()
+  }
+
+  /** Binds `label` here, writing back the registers if control falls into it. */
+  bind(label: Label): void {
+    if (!this.terminated) this.flush()
+    this.b.bind(label)
+    this.#reset()
+    this.terminated = false
+  }
+
+  /** Binds a fresh label if the last op was a terminator (code nothing branches to is allowed). */
+  ensureOpen(): void {
+    if (this.terminated) this.bind(this.b.label())
+  }
+
+  jump(label: Label): void {
+    this.flush()
+    this.b.jump(label)
+    this.terminated = true
+  }
+
+  branchIf(cond: Value, then: Label, otherwise: Label): void {
+    this.flush()
+    this.b.branchIf(cond, then, otherwise)
+    this.terminated = true
+  }
+
+  exit(pc: bigint | number | Value): void {
+    this.flush()
+    this.b.exit(typeof pc === 'object' ? pc : this.i64(pc))
+    this.terminated = true
+  }
+
+  trap(code: number, pc: bigint | number): void {
+    this.flush()
+    this.b.trap(code, this.i64(pc))
+    this.terminated = true
+  }
+
+  finish(): Block {
+    return this.b.finish()
+  }
+}

@@ -1,0 +1,78 @@
+// A decoded RISC-V instruction: the operation and its operands, the same for a 32-bit
+// instruction and for the compressed (16-bit) instruction that expands to it.
+
+/** Rounding-mode field values (rm). */
+export const RM_RNE = 0
+export const RM_RTZ = 1
+export const RM_RDN = 2
+export const RM_RUP = 3
+export const RM_RMM = 4
+export const RM_DYN = 7
+
+export type Op =
+  // RV64I
+  | 'lui' | 'auipc' | 'jal' | 'jalr'
+  | 'beq' | 'bne' | 'blt' | 'bge' | 'bltu' | 'bgeu'
+  | 'lb' | 'lh' | 'lw' | 'ld' | 'lbu' | 'lhu' | 'lwu'
+  | 'sb' | 'sh' | 'sw' | 'sd'
+  | 'addi' | 'slti' | 'sltiu' | 'xori' | 'ori' | 'andi' | 'slli' | 'srli' | 'srai'
+  | 'addiw' | 'slliw' | 'srliw' | 'sraiw'
+  | 'add' | 'sub' | 'sll' | 'slt' | 'sltu' | 'xor' | 'srl' | 'sra' | 'or' | 'and'
+  | 'addw' | 'subw' | 'sllw' | 'srlw' | 'sraw'
+  | 'fence' | 'fence.i' | 'ecall' | 'ebreak'
+  | 'csrrw' | 'csrrs' | 'csrrc' | 'csrrwi' | 'csrrsi' | 'csrrci'
+  // M
+  | 'mul' | 'mulh' | 'mulhsu' | 'mulhu' | 'div' | 'divu' | 'rem' | 'remu'
+  | 'mulw' | 'divw' | 'divuw' | 'remw' | 'remuw'
+  // A (width in `width`)
+  | 'lr' | 'sc' | 'amoswap' | 'amoadd' | 'amoxor' | 'amoand' | 'amoor' | 'amomin' | 'amomax' | 'amominu' | 'amomaxu'
+  // F and D (precision in `fmt`: 0 single, 1 double)
+  | 'fl' | 'fs'
+  | 'fmadd' | 'fmsub' | 'fnmsub' | 'fnmadd'
+  | 'fadd' | 'fsub' | 'fmul' | 'fdiv' | 'fsqrt'
+  | 'fsgnj' | 'fsgnjn' | 'fsgnjx' | 'fmin' | 'fmax'
+  | 'fcvt.f.f' // fcvt.s.d / fcvt.d.s: fmt is the destination
+  | 'fcvt.w.f' | 'fcvt.wu.f' | 'fcvt.l.f' | 'fcvt.lu.f'
+  | 'fcvt.f.w' | 'fcvt.f.wu' | 'fcvt.f.l' | 'fcvt.f.lu'
+  | 'fmv.x.f' | 'fmv.f.x' | 'fclass'
+  | 'feq' | 'flt' | 'fle'
+  | 'illegal'
+
+export interface Insn {
+  op: Op
+  rd: number
+  rs1: number
+  rs2: number
+  rs3: number
+  /** Sign-extended immediate (or shift amount, or csr number for CSR ops). */
+  imm: number
+  /** Rounding mode (F/D). */
+  rm: number
+  /** F/D precision: 0 = single (S), 1 = double (D). */
+  fmt: number
+  /** Memory access width in bytes for loads, stores and atomics. */
+  width: number
+  /** Instruction length in bytes: 2 (compressed) or 4. */
+  len: 2 | 4
+  /** The raw instruction bits (16 or 32). */
+  bits: number
+}
+
+export function insn(op: Op, bits: number, len: 2 | 4, f: Partial<Insn> = {}): Insn {
+  return { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, imm: 0, rm: 0, fmt: 0, width: 0, len, bits, ...f }
+}
+
+/** Control flow kinds the region builder cares about. */
+export function isConditionalBranch(op: Op): boolean {
+  return op === 'beq' || op === 'bne' || op === 'blt' || op === 'bge' || op === 'bltu' || op === 'bgeu'
+}
+
+/** Instructions after which execution does not fall through to the next one. */
+export function endsFlow(i: Insn): boolean {
+  return i.op === 'jal' || i.op === 'jalr' || i.op === 'ecall' || i.op === 'ebreak' || i.op === 'illegal'
+}
+
+/** Hex of the raw bits, 4 or 8 digits. */
+export function bitsHex(i: Insn): string {
+  return '0x' + (i.bits >>> 0).toString(16).padStart(i.len * 2, '0')
+}

@@ -1,0 +1,73 @@
+// Region formation: which guest instructions go into the block that starts at `entry`.
+//
+// Decoding runs forward from the entry. A conditional branch or a `j` whose target lies a little
+// ahead extends the region to that target, so if/else diamonds and loop bodies stay in one block;
+// a branch back to an instruction already in the region becomes an IR back edge, so a loop whose
+// head is in the block runs entirely inside it. Decoding stops after an instruction that does not
+// fall through (jal/jalr/ecall/…) unless some forward branch still targets code after it, or at
+// the size limit.
+
+import { csrNeedsHost } from './csr.ts'
+import { fetchDecode } from './fetch.ts'
+import { endsFlow, isConditionalBranch } from './insn.ts'
+import type { Insn } from './insn.ts'
+
+export interface RegionOptions {
+  /** Most guest instructions in one block. */
+  maxInsns: number
+  /** How far ahead (bytes) a forward branch may pull the region. */
+  maxForward: number
+}
+
+export const DEFAULT_REGION: RegionOptions = { maxInsns: 384, maxForward: 1024 }
+
+export interface Region {
+  entry: number
+  /** Instructions in address order, contiguous. */
+  insns: Insn[]
+  pcs: number[]
+  /** Address after the last instruction. */
+  end: number
+  /** pc → index into insns. */
+  index: Map<number, number>
+  /** The entry could not be fetched at all. */
+  fetchFault: boolean
+}
+
+/** Does execution never continue to the next instruction after `i`? */
+export function stopsFlow(i: Insn): boolean {
+  return endsFlow(i) || csrNeedsHost(i)
+}
+
+/** The branch/jump target of `i` at `pc`, if it has a static one. */
+export function staticTarget(i: Insn, pc: number): number | undefined {
+  if (isConditionalBranch(i.op) || i.op === 'jal') return pc + i.imm
+  return undefined
+}
+
+export function scanRegion(memory: Uint8Array, entry: number, opts: RegionOptions = DEFAULT_REGION): Region {
+  const insns: Insn[] = []
+  const pcs: number[] = []
+  const index = new Map<number, number>()
+  let pc = entry
+  let furthest = entry
+  while (insns.length < opts.maxInsns) {
+    const i = fetchDecode(memory, pc)
+    if (i === undefined) break
+    index.set(pc, insns.length)
+    insns.push(i)
+    pcs.push(pc)
+    const next = pc + i.len
+    const t = staticTarget(i, pc)
+    // Only branches that stay local pull the region forward (a `jal ra` is a call: never).
+    if (t !== undefined && t > pc && t - pc <= opts.maxForward && (i.op !== 'jal' || i.rd === 0)) {
+      furthest = Math.max(furthest, t)
+    }
+    if (stopsFlow(i) && next > furthest) {
+      pc = next
+      break
+    }
+    pc = next
+  }
+  return { entry, insns, pcs, end: pc, index, fetchFault: insns.length === 0 }
+}

@@ -1,0 +1,21 @@
+// Trap codes that translated blocks hand to the host (IR `trap code, pc`). The pc is always
+// that of the guest instruction concerned.
+
+/** ecall: a Linux system call; the emulator resumes at pc + 4. */
+export const TRAP_ECALL = 1
+/** ebreak (or c.ebreak): reported as SIGTRAP. */
+export const TRAP_EBREAK = 2
+/** An instruction the decoder does not know: reported as SIGILL with its bits. */
+export const TRAP_ILLEGAL = 3
+/** An instruction the host emulates (reads of the cycle/time/instret counters…). */
+export const TRAP_HOST_INSN = 4
+/** The instruction at pc could not be fetched (outside guest memory): SIGSEGV. */
+export const TRAP_FETCH_FAULT = 5
+
+export const TRAP_NAMES: Record<number, string> = {
+  [TRAP_ECALL]: 'ecall',
+  [TRAP_EBREAK]: 'ebreak',
+  [TRAP_ILLEGAL]: 'illegal instruction',
+  [TRAP_HOST_INSN]: 'host-emulated instruction',
+  [TRAP_FETCH_FAULT]: 'instruction fetch fault',
+}

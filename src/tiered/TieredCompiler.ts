@@ -1,0 +1,539 @@
+// TieredCompiler: the run loop of the tiered JIT. The guest runs in native code (the dispatch
+// loop in crates/vm-jit-core/src/runtime); it comes back here only for a pc with no code yet
+// (translate, decide, compile, resume), a decision point (read the execution counters, promote
+// hot blocks, install background compiles), or a real exit. All of that is invisible to the
+// caller of `run`.
+
+import { Block } from '../ir/Block.js'
+import { native, type NativeRuntime, type NativeUnitInfo } from '../native.js'
+import { byteView, checkDisjoint, type GuestBuffer } from '../run/buffers.js'
+import { toRunExit, type RunExit } from '../run/exit.js'
+import { DEFAULT_FUEL, normalizeFuel } from '../run/fuel.js'
+import { ShardedCodeCache } from '../cache/ShardedCodeCache.js'
+import type { CacheEntry, CacheEvictReason } from '../cache/types.js'
+import { EwmaHotspotDetector, type EwmaConfig } from '../hotspot/EwmaHotspotDetector.js'
+import { EventBasedJitMonitor } from '../monitor/EventBasedJitMonitor.js'
+import { ThresholdPolicy, type BlockProfile, type CompilePolicy, type Tier } from './policy.js'
+
+/** What `translate` may return: a block, or a block with the guest bytes it covers (for invalidateRange). */
+export type Translation = Block | { block: Block; guestSize?: number }
+
+export interface TieredConfig {
+  /** Executions before a block gets tier-1 code; 1 compiles on first execution. Default 1. */
+  fastPathThreshold?: number
+  /** Executions before a block is compiled optimised (in the background). Default 100. */
+  optimizedThreshold?: number
+  /** Cache entries for tier 0/1 code. Default 10,000. */
+  fastCacheSize?: number
+  /** Tier-2 blocks at most. Default 1,000. */
+  optimizedCacheSize?: number
+  /** Guest pc → the block starting there. Needed by `run`. */
+  translate?: (pc: bigint) => Translation
+  /** Budget of machine-code bytes; least recently used code is evicted past it. Default 64 MiB. */
+  maxCodeBytes?: number
+  /** Native threads compiling tier 2 in the background. Default 1. */
+  compileThreads?: number
+  /** Compile tier 2 in the background (true) or stop the guest for it (false). Default true. */
+  backgroundCompilation?: boolean
+  /** Fuel between decision points (see docs/ARCHITECTURE.md). Default 2^20. */
+  decisionInterval?: number
+  /** What to compile when; default: the seed's thresholds. */
+  policy?: CompilePolicy
+  /** Hot-spot detection parameters (EwmaConfig). */
+  hotspot?: Partial<EwmaConfig>
+  /**
+   * Another TieredCompiler's `cache.sharedBuffer`, to share its code cache index (worker
+   * threads). Default: a cache of this compiler's own.
+   */
+  sharedCache?: SharedArrayBuffer
+}
+
+export interface TieredRunOptions {
+  /** Block entries plus back edges the run may take (docs/IR.md). Default 1e9; Infinity allowed. */
+  fuel?: number | bigint
+}
+
+/** The runtime's record of one guest block. */
+interface BlockRecord {
+  pc: bigint
+  block: Block
+  guestSize: number
+  unit: NativeUnitInfo
+  tier: Tier
+  /** Counter value at the last decision point (counters are u32 and wrap). */
+  lastCount: number
+  executions: number
+  recent: number
+  /** Id of a background compile for this block, if one is under way. */
+  pendingJob: number | undefined
+  /** Bumped when the block is invalidated: a compile started before is stale. */
+  generation: number
+}
+
+interface PendingJob {
+  pc: bigint
+  tier: Tier
+  generation: number
+  startedAt: number
+}
+
+const MISS = 6
+const DECISION = 7
+let nextDomain = 1
+
+export class TieredCompiler {
+  readonly config: Required<Omit<TieredConfig, 'translate' | 'policy' | 'hotspot' | 'sharedCache'>>
+  readonly cache: ShardedCodeCache
+  readonly detector: EwmaHotspotDetector
+  readonly policy: CompilePolicy
+  #translate: ((pc: bigint) => Translation) | undefined
+  #native: NativeRuntime | undefined
+  #stateSize = 0
+  readonly #domain = nextDomain++
+  readonly #counters: Uint32Array
+  /** [0]: interrupt flag; over a SharedArrayBuffer so another thread can set it. */
+  readonly #control: Int32Array
+  readonly #blocks = new Map<bigint, BlockRecord>()
+  readonly #byUnit = new Map<number, BlockRecord>()
+  readonly #jobs = new Map<number, PendingJob>()
+  #nextJob = 1
+  #tier2Count = 0
+  #monitor: EventBasedJitMonitor | undefined
+
+  constructor(config: TieredConfig = {}) {
+    const c = {
+      fastPathThreshold: config.fastPathThreshold ?? 1,
+      optimizedThreshold: config.optimizedThreshold ?? 100,
+      fastCacheSize: config.fastCacheSize ?? 10_000,
+      optimizedCacheSize: config.optimizedCacheSize ?? 1_000,
+      maxCodeBytes: config.maxCodeBytes ?? 64 << 20,
+      compileThreads: config.compileThreads ?? 1,
+      backgroundCompilation: config.backgroundCompilation ?? true,
+      decisionInterval: config.decisionInterval ?? 1 << 20,
+    }
+    for (const [k, v] of Object.entries(c)) {
+      if (typeof v === 'number' && (!Number.isInteger(v) || v < (k === 'compileThreads' ? 1 : 0))) {
+        throw new RangeError(`TieredCompiler: ${k} must be a non-negative integer${k === 'compileThreads' ? ' ≥ 1' : ''}, got ${v}`)
+      }
+    }
+    if (c.fastPathThreshold > c.optimizedThreshold) {
+      throw new RangeError(`TieredCompiler: fastPathThreshold (${c.fastPathThreshold}) exceeds optimizedThreshold (${c.optimizedThreshold})`)
+    }
+    if (config.translate !== undefined && typeof config.translate !== 'function') {
+      throw new TypeError('TieredCompiler: translate must be a function (pc: bigint) => Block')
+    }
+    this.config = c
+    this.#translate = config.translate
+    this.policy = config.policy ?? new ThresholdPolicy(c)
+    this.detector = new EwmaHotspotDetector({ threshold: c.optimizedThreshold, ...config.hotspot })
+    const onEvict = (pc: bigint, entry: CacheEntry, why: CacheEvictReason): void => this.#evicted(pc, entry, why)
+    this.cache = config.sharedCache
+      ? ShardedCodeCache.attach(config.sharedCache, { onEvict })
+      : new ShardedCodeCache({ maxEntries: c.fastCacheSize + c.optimizedCacheSize, maxCodeBytes: c.maxCodeBytes, onEvict })
+    const n = native()
+    this.#counters = new Uint32Array(new SharedArrayBuffer(4 * n.runtimeCounterSlots()))
+    this.#control = new Int32Array(new SharedArrayBuffer(16))
+  }
+
+  /** The SharedArrayBuffer whose first i32 is the interrupt flag (for `TieredCompiler.interruptVia`). */
+  get interruptBuffer(): SharedArrayBuffer {
+    return this.#control.buffer as SharedArrayBuffer
+  }
+
+  /** Asks a running guest to stop (reason 'interrupt'); safe from another thread via `interruptBuffer`. */
+  interrupt(): void {
+    Atomics.store(this.#control, 0, 1)
+  }
+
+  /** Interrupts the TieredCompiler owning `buffer` (its `interruptBuffer`), e.g. from another worker. */
+  static interruptVia(buffer: SharedArrayBuffer): void {
+    Atomics.store(new Int32Array(buffer), 0, 1)
+  }
+
+  /** Native execution counters, indexed by unit id (read directly: no call per count). */
+  get counters(): Uint32Array {
+    return this.#counters
+  }
+
+  enablePerformanceMonitor(): EventBasedJitMonitor {
+    this.#monitor ??= new EventBasedJitMonitor()
+    this.#monitor.setExecutionSupplier(() => this.#executionTable())
+    return this.#monitor
+  }
+
+  /** Stops monitoring and returns the monitor (undefined if it was not enabled). */
+  disablePerformanceMonitor(): EventBasedJitMonitor | undefined {
+    const m = this.#monitor
+    if (m) {
+      this.#syncCounters()
+      m.setExecutionSupplier(undefined)
+      m.recordExecutionsBulk(this.#executionTable())
+    }
+    this.#monitor = undefined
+    return m
+  }
+
+  // ---- the seed's API --------------------------------------------------------------------
+
+  /** Compiles `block` at tier 1 now and makes it the code for its pc. */
+  compileFast(block: Block): NativeUnitInfo {
+    return this.#compileNow(block, 1, 0)
+  }
+
+  /** Compiles `block` optimised now (the guest is not running) and makes it the code for its pc. */
+  compileOptimized(block: Block): NativeUnitInfo {
+    return this.#compileNow(block, 2, 0)
+  }
+
+  /** Compiles `block` at `tier` on a background thread; installed at the next decision point. */
+  compileAsync(block: Block, tier: Tier = 2): Promise<NativeUnitInfo> {
+    this.#ensureNative(block.stateSize)
+    const rec = this.#blocks.get(block.pc)
+    const job = this.#nextJob++
+    this.#jobs.set(job, { pc: block.pc, tier, generation: rec?.generation ?? 0, startedAt: performance.now() })
+    if (rec) rec.pendingJob = job
+    else this.#pendingBlocks.set(block.pc, block)
+    this.#monitor?.record({ kind: 'compileStart', pc: block.pc, tier, ts: performance.now(), background: true })
+    return this.#native!.compileUnitAsync(block.bytes, tier === 2 ? 'speed' : tier === 1 ? 'none' : 'interp', job)
+  }
+
+  readonly #pendingBlocks = new Map<bigint, Block>()
+
+  isHotspot(pc: bigint): boolean {
+    return this.detector.isHotspot(pc)
+  }
+
+  /** The tier `pc` runs at now, or undefined. */
+  tierOf(pc: bigint): Tier | undefined {
+    return this.#blocks.get(pc)?.tier
+  }
+
+  /** Executions of `pc` counted so far (as of the last decision point or run end). */
+  executionCount(pc: bigint): number {
+    return this.#blocks.get(pc)?.executions ?? 0
+  }
+
+  /**
+   * Executes one block (the seed's `execute_block`): its first execution compiles it at the
+   * policy's first tier, later ones promote it when it gets hot. Exits return here; nothing
+   * chains on.
+   */
+  executeBlock(block: Block, state: GuestBuffer, memory: GuestBuffer, options: TieredRunOptions = {}): RunExit {
+    if (!(block instanceof Block)) throw new TypeError('TieredCompiler.executeBlock: expected a Block')
+    const st = byteView(state, 'state', 'TieredCompiler.executeBlock')
+    const mem = byteView(memory, 'memory', 'TieredCompiler.executeBlock')
+    checkDisjoint(st, mem, 'TieredCompiler.executeBlock')
+    this.#ensureNative(st.byteLength)
+    let rec = this.#single.get(block.pc)
+    if (!rec || rec.block.bytes !== block.bytes) {
+      if (rec) this.#native!.release(rec.unit.id)
+      const tier = this.policy.firstTier(this.#profile(undefined, block))
+      const unit = this.#timedCompile(block, tier, false)
+      rec = { pc: block.pc, block, unit, tier, count: 0 }
+      this.#single.set(block.pc, rec)
+    }
+    const stop = this.#native!.runUnit(rec.unit.id, st, mem, normalizeFuel(options.fuel, 'TieredCompiler.executeBlock'), this.#counters, this.#control)
+    rec.count++
+    this.detector.recordExecution(block.pc, 1)
+    if (rec.tier < 2 && (rec.count >= this.config.optimizedThreshold || (rec.tier === 0 && rec.count >= this.config.fastPathThreshold))) {
+      const tier: Tier = rec.count >= this.config.optimizedThreshold ? 2 : 1
+      const unit = this.#timedCompile(block, tier, false)
+      this.#native!.release(rec.unit.id)
+      this.#monitor?.record({ kind: 'promotion', pc: block.pc, fromTier: rec.tier, toTier: tier, ts: performance.now() })
+      rec.unit = unit
+      rec.tier = tier
+    }
+    return this.#exit(stop)
+  }
+
+  readonly #single = new Map<bigint, { pc: bigint; block: Block; unit: NativeUnitInfo; tier: Tier; count: number }>()
+
+  /**
+   * Runs the guest from `pc` until it halts, traps, faults, runs out of fuel or is interrupted.
+   * `state` and `memory` are used in place.
+   */
+  run(pc: bigint, state: GuestBuffer, memory: GuestBuffer, options: TieredRunOptions = {}): RunExit {
+    if (typeof pc !== 'bigint') throw new TypeError(`TieredCompiler.run: pc must be a bigint, got ${typeof pc}`)
+    const st = byteView(state, 'state', 'TieredCompiler.run')
+    const mem = byteView(memory, 'memory', 'TieredCompiler.run')
+    checkDisjoint(st, mem, 'TieredCompiler.run')
+    this.#ensureNative(st.byteLength)
+    if (st.byteLength < this.#stateSize) {
+      throw new Error(`TieredCompiler.run: guest state is ${st.byteLength} bytes but this runtime was created for ${this.#stateSize}`)
+    }
+    let fuel = options.fuel === undefined ? DEFAULT_FUEL : normalizeFuel(options.fuel, 'TieredCompiler.run')
+    const started = performance.now()
+    let dispatched = 0
+    for (;;) {
+      const stop = this.#native!.run(pc, st, mem, fuel, this.config.decisionInterval, this.#counters, this.#control)
+      dispatched += stop.dispatched
+      // Code lookups happen natively: every dispatched block was a hit, a miss comes back here.
+      if (this.#monitor) {
+        if (stop.dispatched > 0) this.#monitor.recordLookup(true, stop.dispatched)
+        if (stop.reason === MISS) this.#monitor.recordLookup(false)
+      }
+      if (fuel !== Infinity) fuel = Number(stop.fuelLeft)
+      pc = stop.pc
+      if (stop.reason === MISS) {
+        this.#miss(pc)
+        continue
+      }
+      this.#decide()
+      if (stop.reason === DECISION) continue
+      const exit = this.#exit(stop)
+      if (exit.reason === 'interrupt') Atomics.store(this.#control, 0, 0)
+      this.#monitor?.record({
+        kind: 'run',
+        ts: started,
+        durationUs: (performance.now() - started) * 1000,
+        blocksExecuted: dispatched,
+        exitReason: exit.reason,
+      })
+      return exit
+    }
+  }
+
+  /** Drops the code for `pc` (self-modifying code): the next execution translates it again. */
+  invalidate(pc: bigint): boolean {
+    const removed = this.cache.invalidate(pc)
+    const rec = this.#blocks.get(pc)
+    if (rec) this.#forget(rec, 'invalidate')
+    this.#monitor?.record({ kind: 'invalidation', pc, ts: performance.now() })
+    return removed || rec !== undefined
+  }
+
+  /** Drops every block overlapping guest bytes [start, end). Returns how many. */
+  invalidateRange(start: bigint, end: bigint): number {
+    let n = 0
+    for (const rec of [...this.#blocks.values()]) {
+      const blockEnd = rec.pc + BigInt(Math.max(1, rec.guestSize))
+      if (rec.pc < end && start < blockEnd) {
+        this.cache.invalidate(rec.pc)
+        this.#forget(rec, 'invalidate')
+        n++
+      }
+    }
+    n += this.cache.invalidateRange(start, end)
+    this.#monitor?.record({ kind: 'invalidation', start, end, ts: performance.now() })
+    return n
+  }
+
+  /** Blocks known to the runtime, by tier. */
+  tierCounts(): [number, number, number] {
+    const t: [number, number, number] = [0, 0, 0]
+    for (const r of this.#blocks.values()) t[r.tier]++
+    return t
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  #ensureNative(stateSize: number): void {
+    if (this.#native) return
+    this.#stateSize = stateSize
+    this.#native = new (native().NativeRuntime)(this.#domain, stateSize, this.config.compileThreads)
+  }
+
+  #exit(stop: { reason: number; pc: bigint; aux: bigint; fuelLeft: bigint }): RunExit {
+    return toRunExit(stop)
+  }
+
+  #translateAt(pc: bigint): { block: Block; guestSize: number } {
+    if (!this.#translate) {
+      throw new Error(`TieredCompiler.run: no code for pc 0x${pc.toString(16)} and no translate function was configured`)
+    }
+    const t = this.#translate(pc)
+    const block = t instanceof Block ? t : t?.block
+    if (!(block instanceof Block)) {
+      throw new TypeError(`TieredCompiler: translate(0x${pc.toString(16)}) must return a Block or { block, guestSize }`)
+    }
+    if (block.pc !== pc) {
+      throw new Error(`TieredCompiler: translate(0x${pc.toString(16)}) returned a block for pc 0x${block.pc.toString(16)}`)
+    }
+    const guestSize = t instanceof Block ? 0 : (t.guestSize ?? 0)
+    return { block, guestSize }
+  }
+
+  #profile(rec: BlockRecord | undefined, block: Block): BlockProfile {
+    return {
+      pc: block.pc,
+      tier: rec?.tier,
+      executions: rec?.executions ?? 0,
+      recent: rec?.recent ?? 0,
+      rate: this.detector.rate(block.pc),
+      hot: this.detector.isHotspot(block.pc),
+      opCount: block.opCount,
+      codeSize: rec?.unit.size ?? 0,
+      pending: rec?.pendingJob !== undefined,
+    }
+  }
+
+  #timedCompile(block: Block, tier: Tier, chainable = true): NativeUnitInfo {
+    const t0 = performance.now()
+    this.#monitor?.record({ kind: 'compileStart', pc: block.pc, tier, ts: t0, background: false })
+    const unit = this.#native!.compileUnit(block.bytes, tier === 0 ? 'interp' : tier === 1 ? 'none' : 'speed', chainable)
+    const t1 = performance.now()
+    this.#monitor?.record({
+      kind: 'compileEnd',
+      pc: block.pc,
+      tier,
+      ts: t1,
+      start: t0,
+      durationUs: (t1 - t0) * 1000,
+      codeSize: unit.size,
+      address: unit.address,
+      background: false,
+    })
+    return unit
+  }
+
+  #compileNow(block: Block, tier: Tier, guestSize: number): NativeUnitInfo {
+    if (!(block instanceof Block)) throw new TypeError('TieredCompiler: expected a Block')
+    this.#ensureNative(block.stateSize)
+    const unit = this.#timedCompile(block, tier)
+    this.#adopt(block, guestSize, unit, tier)
+    return unit
+  }
+
+  /** Makes `unit` the code for `block.pc`: native lookup, chaining, cache index, records. */
+  #adopt(block: Block, guestSize: number, unit: NativeUnitInfo, tier: Tier): void {
+    const old = this.#blocks.get(block.pc)
+    if (tier === 2 && (!old || old.tier !== 2) && this.#tier2Count >= this.config.optimizedCacheSize) {
+      // The tier-2 budget is full: keep what runs now.
+      this.#native!.release(unit.id)
+      return
+    }
+    this.#native!.install(unit.id)
+    const rec: BlockRecord = {
+      pc: block.pc,
+      block,
+      guestSize: guestSize || old?.guestSize || 0,
+      unit,
+      tier,
+      lastCount: this.#counters[unit.id],
+      executions: old?.executions ?? 0,
+      recent: 0,
+      pendingJob: undefined,
+      generation: old?.generation ?? 0,
+    }
+    if (old) {
+      this.#byUnit.delete(old.unit.id)
+      if (old.tier === 2) this.#tier2Count--
+      // The cache's 'replace' eviction releases the old unit.
+    }
+    this.#blocks.set(block.pc, rec)
+    this.#byUnit.set(unit.id, rec)
+    if (tier === 2) this.#tier2Count++
+    this.cache.insert(block.pc, { codeId: unit.id + 1, tier, size: unit.size })
+  }
+
+  #miss(pc: bigint): void {
+    const { block, guestSize } = this.#translateAt(pc)
+    const tier = this.policy.firstTier(this.#profile(undefined, block))
+    const unit = this.#timedCompile(block, tier)
+    this.#adopt(block, guestSize, unit, tier)
+  }
+
+  /** Called when the cache lets go of an entry (capacity, invalidation, replacement). */
+  #evicted(pc: bigint, entry: CacheEntry, why: CacheEvictReason): void {
+    const id = entry.codeId - 1
+    const rec = this.#byUnit.get(id)
+    if (rec) {
+      this.#byUnit.delete(id)
+      if (this.#blocks.get(pc) === rec) this.#blocks.delete(pc)
+      if (rec.tier === 2) this.#tier2Count--
+    }
+    this.#native?.release(id)
+    if (why !== 'replace') this.#monitor?.record({ kind: 'eviction', pc, tier: entry.tier, ts: performance.now(), reason: why })
+  }
+
+  #forget(rec: BlockRecord, _why: string): void {
+    rec.generation++
+    if (this.#blocks.get(rec.pc) === rec) this.#blocks.delete(rec.pc)
+    if (this.#byUnit.delete(rec.unit.id)) {
+      if (rec.tier === 2) this.#tier2Count--
+      this.#native?.release(rec.unit.id)
+    }
+    this.#staleGenerations.set(rec.pc, rec.generation)
+  }
+
+  readonly #staleGenerations = new Map<bigint, number>()
+
+  #syncCounters(): void {
+    for (const rec of this.#blocks.values()) {
+      const c = this.#counters[rec.unit.id]
+      const delta = (c - rec.lastCount) >>> 0
+      rec.lastCount = c
+      rec.recent = delta
+      if (delta > 0) {
+        rec.executions += delta
+        this.detector.recordExecution(rec.pc, delta)
+      }
+    }
+  }
+
+  #executionTable(): Array<[bigint, number]> {
+    return [...this.#blocks.values()].map((r) => [r.pc, r.executions])
+  }
+
+  /** A decision point: install finished compiles, read counters, let the policy promote. */
+  #decide(): void {
+    const n = this.#native!
+    // Counts first: a unit about to be replaced must hand over what it ran since the last look.
+    this.#syncCounters()
+    for (const done of n.drainCompleted()) {
+      const job = this.#jobs.get(done.jobId)
+      this.#jobs.delete(done.jobId)
+      if (!job) {
+        if (done.unit) n.release(done.unit.id)
+        continue
+      }
+      const rec = this.#blocks.get(job.pc)
+      const block = rec?.block ?? this.#pendingBlocks.get(job.pc)
+      this.#pendingBlocks.delete(job.pc)
+      if (rec && rec.pendingJob === done.jobId) rec.pendingJob = undefined
+      const stale = (this.#staleGenerations.get(job.pc) ?? 0) !== job.generation && !rec
+      this.#monitor?.record({
+        kind: 'compileEnd',
+        pc: job.pc,
+        tier: job.tier,
+        ts: performance.now(),
+        start: job.startedAt,
+        durationUs: done.endUs - done.startUs,
+        codeSize: done.unit?.size ?? 0,
+        address: done.unit?.address,
+        background: true,
+        thread: done.thread,
+        error: done.error ?? undefined,
+      })
+      if (!done.unit) continue
+      if (!block || stale || (rec && rec.generation !== job.generation) || (rec && rec.tier >= job.tier)) {
+        n.release(done.unit.id)
+        continue
+      }
+      const from = rec?.tier
+      this.#adopt(block, rec?.guestSize ?? 0, done.unit, job.tier)
+      if (from !== undefined) this.#monitor?.record({ kind: 'promotion', pc: job.pc, fromTier: from, toTier: job.tier, ts: performance.now() })
+    }
+    this.detector.tick()
+    const promotions = this.policy.promotions(this.#profiles())
+    for (const { pc, tier } of promotions) {
+      const rec = this.#blocks.get(pc)
+      if (!rec || rec.pendingJob !== undefined || tier <= rec.tier) continue
+      if (tier === 2 && this.#tier2Count >= this.config.optimizedCacheSize) continue
+      if (tier === 2 && this.config.backgroundCompilation) {
+        void this.compileAsync(rec.block, 2).catch(() => {
+          /* reported through the monitor's compileEnd error */
+        })
+      } else {
+        const from = rec.tier
+        const unit = this.#timedCompile(rec.block, tier)
+        this.#adopt(rec.block, rec.guestSize, unit, tier)
+        this.#monitor?.record({ kind: 'promotion', pc, fromTier: from, toTier: tier, ts: performance.now() })
+      }
+    }
+  }
+
+  *#profiles(): Generator<BlockProfile> {
+    for (const rec of this.#blocks.values()) yield this.#profile(rec, rec.block)
+  }
+}
