@@ -20,7 +20,7 @@ const { spawnSync } = require('node:child_process')
 const { fmt, fmtBytes, table } = require('./util.js')
 
 const GC_EVERY = 1000
-const SAMPLE_EVERY = 1000
+const SAMPLE_EVERY = 100 // cycles between max-RSS / max-live-code probes (cheap: one napi call)
 
 async function child(variant, cycles, every) {
   const { CraneliftBackend, codeMemoryStats } = require('..')
@@ -117,6 +117,8 @@ async function run({ quick }) {
       rssMaxSampled: r.maxRss,
       rssMaxProcessLifetime: r.maxRssProcessLifetime,
       rssGrowthAfterFirstCheckpoint,
+      liveBytesBefore: before.liveBytes,
+      liveHandlesBefore: before.liveHandles,
       maxLiveBytes: r.maxLiveBytes,
       maxLiveHandles: r.maxLiveHandles,
       liveHandlesAfter: after.liveHandles,
@@ -134,7 +136,7 @@ async function run({ quick }) {
     console.log(
       `  RSS before ${fmtBytes(summary.rssBefore)}, after ${fmtBytes(summary.rssAfter)}, max sampled ${fmtBytes(summary.rssMaxSampled)} ` +
         `(process peak ${fmtBytes(summary.rssMaxProcessLifetime)}); growth from ${first.label} to the end ${fmtBytes(rssGrowthAfterFirstCheckpoint)}; ` +
-        `max live code ${fmtBytes(summary.maxLiveBytes)} in ${summary.maxLiveHandles.toLocaleString('en-US')} handles; ` +
+        `live code before ${fmtBytes(before.liveBytes)} in ${before.liveHandles} handle(s), max ${fmtBytes(summary.maxLiveBytes)} in ${summary.maxLiveHandles.toLocaleString('en-US')}; ` +
         `code returned: ${summary.codeReturned ? 'yes' : 'NO'}`,
     )
   }

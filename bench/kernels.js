@@ -7,14 +7,15 @@
 // checked against the Rust kernel's at every n used; a mismatch fails the section loudly. Results
 // are checked again after every timed run.
 //
-// Timing: rounds of one run per contender, in a rotating order, so noise hits all alike; the
-// reported figure is the median (and p90) over rounds of the time of one whole run (one napi call;
-// its ~µs call overhead is negligible at these ms run times), divided by n for ns per element.
-// The interpreter may run a smaller n (sum, crc32: linear kernels) to keep a run ~10–20 ms.
+// Timing: rounds of one sample per contender, in a rotating order, so noise hits all alike. A
+// sample is one or more back-to-back runs (one napi call each; the ~µs call overhead is
+// negligible at these ms run times) lasting about as long as one interpreter run; the reported
+// figure is the median (and p90) over rounds, divided by runs × n for ns per element. The
+// interpreter may run a smaller n (sum, crc32: linear kernels) to keep a run ~10–20 ms.
 
 const { CraneliftBackend, Interpreter } = require('..')
 const { sumBlock, sieveBlock, crc32Block, prng, N_OFFSET, RESULT_OFFSET } = require('./blocks.js')
-const { nowNs, summary, fmt, table } = require('./util.js')
+const { nowNs, median, summary, fmt, table } = require('./util.js')
 
 /** The Rust reference kernels live in the native binding (the napi-generated loader). */
 function referenceKernel() {
@@ -148,7 +149,9 @@ async function run({ quick }) {
   const none = new CraneliftBackend({ optLevel: 'none' })
   const speed = new CraneliftBackend({ optLevel: 'speed' })
   const rounds = quick ? 5 : 31
-  const warmup = quick ? 1 : 2
+  const minRounds = quick ? 5 : 15
+  const budgetNs = (quick ? 2 : 12) * 1e9
+  const warmup = 2
   const out = []
 
   for (const kernel of KERNELS) {
@@ -181,38 +184,64 @@ async function run({ quick }) {
     const expected = new Map()
     for (const nn of new Set([n, interpN])) expected.set(nn, verify(kernel, runners, nn, mem, kernel.fill))
 
-    // Timed rounds.
-    const samples = new Map(runners.map((c) => [c.who, []]))
+    // Samples. On a shared machine a long sample is preempted more often than a short one, so
+    // samples of very different lengths would bias the ratios in favour of the fast contenders.
+    // A sample is therefore `reps` back-to-back runs, `reps` chosen per contender (below) so that
+    // every sample lasts about as long as one interpreter run. Repeating a run needs no reset:
+    // sum and crc32 do not write memory, and a second sieve over its own output does exactly the
+    // same loads, stores and count (composites are already 1, primes still 0).
     const nOf = (c) => (c.who === 'interp' ? interpN : n)
+    const sample = (c, reps) => {
+      const nn = nOf(c)
+      if (kernel.reset) kernel.reset(mem, nn)
+      const { state, dv } = newState(nn)
+      const t = nowNs()
+      for (let j = 0; j < reps; j++) c.run(state, mem)
+      const dt = nowNs() - t
+      const got = resultOf(dv)
+      if (got !== expected.get(nn)) throw new Error(`KERNEL MISMATCH: ${kernel.name} ${c.who} n=${nn} gave ${got} during timing, expected ${expected.get(nn)}`)
+      return dt
+    }
+    // How many runs make a sample is re-estimated after every round from the medians so far (of
+    // time per run, interleaved, so contention hits the estimates alike): about one interpreter
+    // run, clamped to 5–25 ms. Two rounds of single runs seed the estimates (warm-up, not kept).
+    const perRun = new Map(runners.map((c) => [c.who, []])) // ns per run, every sample so far
+    const repsOf = new Map(runners.map((c) => [c.who, 1]))
+    const kept = new Map(runners.map((c) => [c.who, []])) // { dt, reps } of the timed samples
+    const t0 = nowNs()
     for (let r = -warmup; r < rounds; r++) {
+      if (r >= minRounds && nowNs() - t0 > budgetNs) break
       for (let k = 0; k < runners.length; k++) {
         const c = runners[(k + Math.max(r, 0)) % runners.length]
-        const nn = nOf(c)
-        if (kernel.reset) kernel.reset(mem, nn)
-        const { state, dv } = newState(nn)
-        const t = nowNs()
-        c.run(state, mem)
-        const dt = nowNs() - t
-        const got = resultOf(dv)
-        if (got !== expected.get(nn)) throw new Error(`KERNEL MISMATCH: ${kernel.name} ${c.who} n=${nn} gave ${got} during timing, expected ${expected.get(nn)}`)
-        if (r >= 0) samples.get(c.who).push(dt)
+        const reps = repsOf.get(c.who)
+        const dt = sample(c, reps)
+        perRun.get(c.who).push(dt / reps)
+        if (r >= 0) kept.get(c.who).push({ dt, reps })
       }
+      const targetNs = Math.min(Math.max(median(perRun.get('interp')), 5e6), 25e6)
+      for (const c of runners) repsOf.set(c.who, Math.max(1, Math.round(targetNs / median(perRun.get(c.who)))))
     }
     codeNone.free()
     codeSpeed.free()
 
     const rows = runners.map((c) => {
       const nn = nOf(c)
-      const s = summary(samples.get(c.who))
+      const ks = kept.get(c.who)
+      const ns = summary(ks.map((x) => x.dt / x.reps / nn))
+      const sampleMs = summary(ks.map((x) => x.dt / 1e6))
+      const reps = summary(ks.map((x) => x.reps))
       return {
         who: c.who,
         label: c.label,
         n: nn,
-        runs: s.n,
-        medianMs: s.median / 1e6,
-        p90Ms: s.p90 / 1e6,
-        nsPerElement: s.median / nn,
-        p90NsPerElement: s.p90 / nn,
+        repsPerSample: reps.median,
+        repsRange: [reps.min, reps.max],
+        samples: ns.n,
+        medianSampleMs: sampleMs.median,
+        p90SampleMs: sampleMs.p90,
+        medianMsPerRun: (ns.median * nn) / 1e6,
+        nsPerElement: ns.median,
+        p90NsPerElement: ns.p90,
       }
     })
     const per = Object.fromEntries(rows.map((r) => [r.who, r.nsPerElement]))
@@ -227,9 +256,9 @@ async function run({ quick }) {
     out.push({ kernel: kernel.name, element: kernel.element, ops: block.opCount, result: String(expected.get(n)), compileUs, rows, ratios })
 
     table(
-      `${kernel.name} (${block.opCount} IR ops; ns per ${kernel.element}; median of ${rounds} interleaved runs; compile ${fmt(compileUs.none, 0)} µs none / ${fmt(compileUs.speed, 0)} µs speed)`,
-      ['contender', 'n', 'ms/run', 'p90 ms', 'ns/elem', 'p90 ns/elem'],
-      rows.map((r) => [r.label, r.n.toLocaleString('en-US'), fmt(r.medianMs, 2), fmt(r.p90Ms, 2), fmt(r.nsPerElement, 2), fmt(r.p90NsPerElement, 2)]),
+      `${kernel.name} (${block.opCount} IR ops; ns per ${kernel.element}; median of ${rows[0].samples} interleaved samples; compile ${fmt(compileUs.none, 0)} µs none / ${fmt(compileUs.speed, 0)} µs speed)`,
+      ['contender', 'n', 'runs/sample', 'ms/sample', 'p90', 'ms/run', 'ns/elem', 'p90 ns/elem'],
+      rows.map((r) => [r.label, r.n.toLocaleString('en-US'), r.repsPerSample, fmt(r.medianSampleMs, 2), fmt(r.p90SampleMs, 2), fmt(r.medianMsPerRun, 2), fmt(r.nsPerElement, 2), fmt(r.p90NsPerElement, 2)]),
     )
     console.log(
       `  none/interp ${fmt(ratios.noneOverInterpSpeedup, 1)}× faster, speed/interp ${fmt(ratios.speedOverInterpSpeedup, 1)}× faster, ` +
@@ -256,7 +285,7 @@ async function run({ quick }) {
       `${fmt(t.vsRust, 2)}×`, t.within2xOfRust ? 'yes' : 'NO',
     ]),
   )
-  return { rounds, kernels: out, targets }
+  return { maxRounds: rounds, minRounds, kernels: out, targets }
 }
 
 module.exports = { name: 'kernels', title: 'loop kernels: interpreter vs compiled vs Rust', run }

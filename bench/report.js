@@ -47,14 +47,14 @@ if (c && !c.error) {
 
 const k = r.sections.kernels
 if (k && !k.error) {
-  out.push(`### kernels (median of ${k.rounds} interleaved runs per contender)`)
+  out.push('### kernels (medians of interleaved samples; a sample = `runs` back-to-back runs, about one interpreter run long)')
   out.push('')
   for (const x of k.kernels) {
-    out.push(`**${x.kernel}** — ${x.ops} IR ops, ns per ${x.element}, result ${x.result}; compile ${fmt(x.compileUs.none, 0)} µs (\`none\`) / ${fmt(x.compileUs.speed, 0)} µs (\`speed\`)`)
+    out.push(`**${x.kernel}** — ${x.ops} IR ops, ns per ${x.element}, result ${x.result}, ${x.rows[0].samples} samples each; compile ${fmt(x.compileUs.none, 0)} µs (\`none\`) / ${fmt(x.compileUs.speed, 0)} µs (\`speed\`)`)
     out.push('')
     md(
-      ['contender', 'n', 'median ms/run', 'p90 ms/run', 'median ns/elem', 'p90 ns/elem'],
-      x.rows.map((y) => [y.label, y.n.toLocaleString('en-US'), fmt(y.medianMs, 2), fmt(y.p90Ms, 2), fmt(y.nsPerElement, 2), fmt(y.p90NsPerElement, 2)]),
+      ['contender', 'n', 'runs/sample', 'median ms/sample', 'p90 ms/sample', 'median ms/run', 'median ns/elem', 'p90 ns/elem'],
+      x.rows.map((y) => [y.label, y.n.toLocaleString('en-US'), y.repsPerSample, fmt(y.medianSampleMs, 2), fmt(y.p90SampleMs, 2), fmt(y.medianMsPerRun, 2), fmt(y.nsPerElement, 2), fmt(y.p90NsPerElement, 2)]),
     )
   }
   md(
@@ -76,8 +76,8 @@ if (ch && !ch.error) {
     )
   }
   md(
-    ['variant', 'RSS before', 'RSS after', 'RSS max (sampled every 1,000)', 'growth after the first checkpoint', 'max live code', 'code returned'],
-    ch.variants.map((v) => [v.variant, fmtBytes(v.rssBefore), fmtBytes(v.rssAfter), fmtBytes(v.rssMaxSampled), fmtBytes(v.rssGrowthAfterFirstCheckpoint), `${fmtBytes(v.maxLiveBytes)} (${v.maxLiveHandles} handles)`, v.codeReturned ? 'yes' : 'NO']),
+    ['variant', 'RSS before', 'RSS after', 'RSS max (probed every 100 cycles)', 'growth after the first checkpoint', 'live code before → max', 'code returned'],
+    ch.variants.map((v) => [v.variant, fmtBytes(v.rssBefore), fmtBytes(v.rssAfter), fmtBytes(v.rssMaxSampled), fmtBytes(v.rssGrowthAfterFirstCheckpoint), `${fmtBytes(v.liveBytesBefore)} (${v.liveHandlesBefore}) → ${fmtBytes(v.maxLiveBytes)} (${v.maxLiveHandles})`, v.codeReturned ? 'yes' : 'NO']),
   )
 }
 

@@ -89,7 +89,10 @@ function machine() {
   try {
     const info = fs.readFileSync('/proc/cpuinfo', 'utf8')
     const m = /^model name\s*:\s*(.*)$/m.exec(info)
+    const fam = /^cpu family\s*:\s*(\d+)$/m.exec(info)
+    const mod = /^model\s*:\s*(\d+)$/m.exec(info)
     if (m) cpu = m[1].trim()
+    if (fam && mod) cpu += ` (family ${fam[1]}, model ${mod[1]})`
   } catch {}
   const root = path.resolve(__dirname, '..')
   const commit = tryRun('git', ['-C', root, 'rev-parse', '--short', 'HEAD'])

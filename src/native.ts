@@ -97,6 +97,29 @@ export interface NativeBinding {
   compileBlock(bytes: Uint8Array, options: NativeCompileOptions): NativeCode
   interpretBlock(bytes: Uint8Array, state: Uint8Array, memory: Uint8Array, fuel: number): NativeRunResult
   codeMemoryStats(): NativeCodeMemoryStats
+  optimizeBlock(bytes: Uint8Array, passes: string[]): NativeOptimizeResult
+  optimizationPasses(): string[]
+  defaultOptimizationPipeline(): string[]
+}
+
+/** One optimisation pass's run (crates/vm-jit-napi/src/opt.rs). */
+export interface NativeOptimizePassStats {
+  pass: string
+  opsBefore: number
+  opsAfter: number
+  timeUs: number
+}
+
+/** What `optimizeBlock` returns: the optimised (verified) block's bytes and statistics. */
+export interface NativeOptimizeResult {
+  bytes: Uint8Array
+  pc: bigint
+  opsBefore: number
+  opsAfter: number
+  stateSize: number
+  passes: NativeOptimizePassStats[]
+  verifyTimeUs: number
+  totalTimeUs: number
 }
 
 import { join } from 'node:path'

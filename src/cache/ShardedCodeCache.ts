@@ -7,9 +7,10 @@
 //   table (linear probing, backward-shift deletion: no tombstones, so lookups stay short).
 // - Each shard has a spin lock that writers take with Atomics.compareExchange, and a sequence
 //   number (a seqlock). A writer makes the sequence odd, changes the table, makes it even again.
-//   A reader takes no lock and writes nothing shared on the way: it reads the sequence (waits while
-//   it is odd), probes, reads the sequence again and retries if it changed — so a reader never
-//   returns an entry assembled from two writes (a "torn" entry), and readers never slow writers.
+//   A reader takes no lock and never writes the table's structure: it reads the sequence (waits
+//   while it is odd), probes, reads the sequence again and retries if it changed — so a reader
+//   never returns an entry assembled from two writes (a "torn" entry), and readers never block
+//   writers. (A hit may refresh its bucket's recency stamp: an advisory word, see LRU below.)
 // - Writers store with Atomics.store; readers and lock holders load with plain loads (tear-free for
 //   aligned i32s), because in Node 20's V8 every Atomics call is a ~8 ns builtin call, not an
 //   inlined instruction. Only the sequence reads bracketing a probe are Atomics loads, which V8
@@ -20,7 +21,9 @@
 //   tick. Eviction removes the entry with the oldest stamp: exactly (a full scan) while the tables
 //   are small, approximately (the oldest of `evictionSample` live entries from a random position,
 //   as Redis does) when they are large. A hit whose stamp is already recent does not re-stamp (see
-//   recencyGranularity), so a hot loop's lookups do not write shared memory at all.
+//   recencyGranularity), so a hot loop's lookups do not write shared memory at all. The clock is
+//   32-bit and wraps; ages are compared modulo 2^32, exact for entries touched within the last
+//   2^31 ticks (an entry idle for longer may pass for a recent one: a harmless misordering).
 // - Counters (hits, misses, evictions…) are in the buffer too, in per-instance slots (layout.ts),
 //   so statistics() in any thread sums what every thread did.
 //

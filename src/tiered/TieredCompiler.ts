@@ -4,6 +4,7 @@
 // hot blocks, install background compiles), or a real exit. All of that is invisible to the
 // caller of `run`.
 
+import { threadId } from 'node:worker_threads'
 import { Block } from '../ir/Block.js'
 import { native, type NativeRuntime, type NativeUnitInfo } from '../native.js'
 import { byteView, checkDisjoint, type GuestBuffer } from '../run/buffers.js'
@@ -46,6 +47,13 @@ export interface TieredConfig {
    * threads). Default: a cache of this compiler's own.
    */
   sharedCache?: SharedArrayBuffer
+  /**
+   * Bytes of guest state the runtime is made for: every run's state buffer must have at least
+   * this many, and no block may use more. Default: the state buffer of the first `run` — or, if
+   * a compile (compileFast, compileOptimized, compileAsync, executeBlock) comes first, that
+   * block's stateSize, which later, larger blocks cannot exceed: pass it when compiling first.
+   */
+  stateSize?: number
 }
 
 export interface TieredRunOptions {
@@ -79,17 +87,23 @@ interface PendingJob {
 
 const MISS = 6
 const DECISION = 7
+// Chaining domains are process-wide (the native registry is shared by all worker threads) but this
+// module is loaded once per thread: with a plain counter, runtimes in two workers both got domain 1
+// and their blocks chained into each other's code. Tag each thread's numbers with its threadId.
 let nextDomain = 1
+function newDomain(): number {
+  return ((threadId & 0xffff) * 0x1_0000 + (nextDomain++ & 0xffff)) >>> 0
+}
 
 export class TieredCompiler {
-  readonly config: Required<Omit<TieredConfig, 'translate' | 'policy' | 'hotspot' | 'sharedCache'>>
+  readonly config: Required<Omit<TieredConfig, 'translate' | 'policy' | 'hotspot' | 'sharedCache' | 'stateSize'>>
   readonly cache: ShardedCodeCache
   readonly detector: EwmaHotspotDetector
   readonly policy: CompilePolicy
   #translate: ((pc: bigint) => Translation) | undefined
   #native: NativeRuntime | undefined
   #stateSize = 0
-  readonly #domain = nextDomain++
+  readonly #domain = newDomain()
   readonly #counters: Uint32Array
   /** [0]: interrupt flag; over a SharedArrayBuffer so another thread can set it. */
   readonly #control: Int32Array
@@ -99,6 +113,7 @@ export class TieredCompiler {
   #nextJob = 1
   #tier2Count = 0
   #monitor: EventBasedJitMonitor | undefined
+  readonly #configuredStateSize: number | undefined
 
   constructor(config: TieredConfig = {}) {
     const c = {
@@ -119,6 +134,10 @@ export class TieredCompiler {
     if (c.fastPathThreshold > c.optimizedThreshold) {
       throw new RangeError(`TieredCompiler: fastPathThreshold (${c.fastPathThreshold}) exceeds optimizedThreshold (${c.optimizedThreshold})`)
     }
+    if (config.stateSize !== undefined && (!Number.isSafeInteger(config.stateSize) || config.stateSize < 0)) {
+      throw new RangeError(`TieredCompiler: stateSize must be a non-negative integer, got ${String(config.stateSize)}`)
+    }
+    this.#configuredStateSize = config.stateSize
     if (config.translate !== undefined && typeof config.translate !== 'function') {
       throw new TypeError('TieredCompiler: translate must be a function (pc: bigint) => Block')
     }
@@ -187,10 +206,26 @@ export class TieredCompiler {
 
   /** Compiles `block` at `tier` on a background thread; installed at the next decision point. */
   compileAsync(block: Block, tier: Tier = 2): Promise<NativeUnitInfo> {
+    // Checked here: a non-Block failed deep in the binding ("Get TypedArray info failed"), a bad
+    // tier compiled at tier 0 under a record of that tier, and a block using more state than the
+    // runtime has compiled fine and then made the next run() throw when it was installed.
+    if (!(block instanceof Block)) {
+      return Promise.reject(new TypeError(`TieredCompiler.compileAsync: expected a Block (from IRBuilder.finish() or Block.fromBytes()), got ${block === null ? 'null' : typeof block}`))
+    }
+    if (tier !== 0 && tier !== 1 && tier !== 2) {
+      return Promise.reject(new RangeError(`TieredCompiler.compileAsync: tier must be 0, 1 or 2, got ${String(tier)}`))
+    }
     this.#ensureNative(block.stateSize)
+    try {
+      this.#checkStateSize(block, 'TieredCompiler.compileAsync')
+    } catch (e) {
+      return Promise.reject(e)
+    }
     const rec = this.#blocks.get(block.pc)
     const job = this.#nextJob++
-    this.#jobs.set(job, { pc: block.pc, tier, generation: rec?.generation ?? 0, startedAt: performance.now() })
+    // The pc's generation, not the record's: a record made after an invalidation starts afresh,
+    // and must not accept code compiled from the guest bytes before it (self-modifying code).
+    this.#jobs.set(job, { pc: block.pc, tier, generation: this.#generationOf(block.pc), startedAt: performance.now() })
     if (rec) rec.pendingJob = job
     else this.#pendingBlocks.set(block.pc, block)
     this.#monitor?.record({ kind: 'compileStart', pc: block.pc, tier, ts: performance.now(), background: true })
@@ -282,10 +317,14 @@ export class TieredCompiler {
       if (stop.reason === DECISION) continue
       const exit = this.#exit(stop)
       if (exit.reason === 'interrupt') Atomics.store(this.#control, 0, 0)
+      const ended = performance.now()
       this.#monitor?.record({
         kind: 'run',
-        ts: started,
-        durationUs: (performance.now() - started) * 1000,
+        // A span event's ts is its end (monitor/events.ts); with ts = started the run showed up
+        // one run-length too early on the timeline.
+        start: started,
+        ts: ended,
+        durationUs: (ended - started) * 1000,
         blocksExecuted: dispatched,
         exitReason: exit.reason,
       })
@@ -295,6 +334,8 @@ export class TieredCompiler {
 
   /** Drops the code for `pc` (self-modifying code): the next execution translates it again. */
   invalidate(pc: bigint): boolean {
+    // A compile of `pc` under way (compileAsync of a block with no code yet) is stale too.
+    this.#bumpGeneration(pc)
     const removed = this.cache.invalidate(pc)
     const rec = this.#blocks.get(pc)
     if (rec) this.#forget(rec, 'invalidate')
@@ -314,6 +355,8 @@ export class TieredCompiler {
       }
     }
     n += this.cache.invalidateRange(start, end)
+    // Compiles under way for blocks in the range that have no code yet are stale too.
+    for (const job of this.#jobs.values()) if (job.pc >= start && job.pc < end && !this.#blocks.has(job.pc)) this.#bumpGeneration(job.pc)
     this.#monitor?.record({ kind: 'invalidation', start, end, ts: performance.now() })
     return n
   }
@@ -329,8 +372,18 @@ export class TieredCompiler {
 
   #ensureNative(stateSize: number): void {
     if (this.#native) return
-    this.#stateSize = stateSize
-    this.#native = new (native().NativeRuntime)(this.#domain, stateSize, this.config.compileThreads)
+    this.#stateSize = this.#configuredStateSize ?? stateSize
+    this.#native = new (native().NativeRuntime)(this.#domain, this.#stateSize, this.config.compileThreads)
+  }
+
+  /** A clear error (before compiling anything) for a block that uses more state than the runtime has. */
+  #checkStateSize(block: Block, where: string): void {
+    if (block.stateSize <= this.#stateSize) return
+    throw new Error(
+      `${where}: the block at pc 0x${block.pc.toString(16)} uses ${block.stateSize} bytes of guest state but this runtime ` +
+        `was made for ${this.#stateSize}` +
+        (this.#configuredStateSize === undefined ? ' (its first use decided; pass { stateSize } to new TieredCompiler to choose)' : ' (its stateSize option)'),
+    )
   }
 
   #exit(stop: { reason: number; pc: bigint; aux: bigint; fuelLeft: bigint }): RunExit {
@@ -389,6 +442,7 @@ export class TieredCompiler {
   #compileNow(block: Block, tier: Tier, guestSize: number): NativeUnitInfo {
     if (!(block instanceof Block)) throw new TypeError('TieredCompiler: expected a Block')
     this.#ensureNative(block.stateSize)
+    this.#checkStateSize(block, `TieredCompiler.${tier === 2 ? 'compileOptimized' : 'compileFast'}`)
     const unit = this.#timedCompile(block, tier)
     this.#adopt(block, guestSize, unit, tier)
     return unit
@@ -413,7 +467,7 @@ export class TieredCompiler {
       executions: old?.executions ?? 0,
       recent: 0,
       pendingJob: undefined,
-      generation: old?.generation ?? 0,
+      generation: this.#generationOf(block.pc),
     }
     if (old) {
       this.#byUnit.delete(old.unit.id)
@@ -428,6 +482,7 @@ export class TieredCompiler {
 
   #miss(pc: bigint): void {
     const { block, guestSize } = this.#translateAt(pc)
+    this.#checkStateSize(block, 'TieredCompiler.run')
     const tier = this.policy.firstTier(this.#profile(undefined, block))
     const unit = this.#timedCompile(block, tier)
     this.#adopt(block, guestSize, unit, tier)
@@ -443,20 +498,36 @@ export class TieredCompiler {
       if (rec.tier === 2) this.#tier2Count--
     }
     this.#native?.release(id)
+    // Invalidated (invalidate(pc) goes through here, not #forget): compiles under way are stale.
+    if (why === 'invalidate') this.#bumpGeneration(pc)
     if (why !== 'replace') this.#monitor?.record({ kind: 'eviction', pc, tier: entry.tier, ts: performance.now(), reason: why })
   }
 
   #forget(rec: BlockRecord, _why: string): void {
-    rec.generation++
+    rec.generation = this.#bumpGeneration(rec.pc)
     if (this.#blocks.get(rec.pc) === rec) this.#blocks.delete(rec.pc)
     if (this.#byUnit.delete(rec.unit.id)) {
       if (rec.tier === 2) this.#tier2Count--
       this.#native?.release(rec.unit.id)
     }
-    this.#staleGenerations.set(rec.pc, rec.generation)
   }
 
+  /**
+   * Invalidations of each pc so far. A background compile records the generation it started in
+   * and is dropped if the pc was invalidated meanwhile — kept per pc, outliving the records, since
+   * the block is usually translated again (a new record) before the stale compile finishes.
+   */
   readonly #staleGenerations = new Map<bigint, number>()
+
+  #generationOf(pc: bigint): number {
+    return this.#staleGenerations.get(pc) ?? 0
+  }
+
+  #bumpGeneration(pc: bigint): number {
+    const g = this.#generationOf(pc) + 1
+    this.#staleGenerations.set(pc, g)
+    return g
+  }
 
   #syncCounters(): void {
     for (const rec of this.#blocks.values()) {
@@ -478,6 +549,11 @@ export class TieredCompiler {
   /** A decision point: install finished compiles, read counters, let the policy promote. */
   #decide(): void {
     const n = this.#native!
+    // Reported to the monitor as a 'decision' span (the guest track of its timeline shows it
+    // running while background compiles are under way; the report's decisions/decisionTimeUs).
+    const t0 = this.#monitor ? performance.now() : 0
+    let installed = 0
+    let requested = 0
     // Counts first: a unit about to be replaced must hand over what it ran since the last look.
     this.#syncCounters()
     for (const done of n.drainCompleted()) {
@@ -491,7 +567,7 @@ export class TieredCompiler {
       const block = rec?.block ?? this.#pendingBlocks.get(job.pc)
       this.#pendingBlocks.delete(job.pc)
       if (rec && rec.pendingJob === done.jobId) rec.pendingJob = undefined
-      const stale = (this.#staleGenerations.get(job.pc) ?? 0) !== job.generation && !rec
+      const stale = this.#generationOf(job.pc) !== job.generation
       this.#monitor?.record({
         kind: 'compileEnd',
         pc: job.pc,
@@ -506,12 +582,13 @@ export class TieredCompiler {
         error: done.error ?? undefined,
       })
       if (!done.unit) continue
-      if (!block || stale || (rec && rec.generation !== job.generation) || (rec && rec.tier >= job.tier)) {
+      if (!block || stale || (rec && rec.tier >= job.tier)) {
         n.release(done.unit.id)
         continue
       }
       const from = rec?.tier
       this.#adopt(block, rec?.guestSize ?? 0, done.unit, job.tier)
+      installed++
       if (from !== undefined) this.#monitor?.record({ kind: 'promotion', pc: job.pc, fromTier: from, toTier: job.tier, ts: performance.now() })
     }
     this.detector.tick()
@@ -520,6 +597,7 @@ export class TieredCompiler {
       const rec = this.#blocks.get(pc)
       if (!rec || rec.pendingJob !== undefined || tier <= rec.tier) continue
       if (tier === 2 && this.#tier2Count >= this.config.optimizedCacheSize) continue
+      requested++
       if (tier === 2 && this.config.backgroundCompilation) {
         void this.compileAsync(rec.block, 2).catch(() => {
           /* reported through the monitor's compileEnd error */
@@ -530,6 +608,10 @@ export class TieredCompiler {
         this.#adopt(rec.block, rec.guestSize, unit, tier)
         this.#monitor?.record({ kind: 'promotion', pc, fromTier: from, toTier: tier, ts: performance.now() })
       }
+    }
+    if (this.#monitor) {
+      const t1 = performance.now()
+      this.#monitor.record({ kind: 'decision', start: t0, ts: t1, durationUs: (t1 - t0) * 1000, action: 'decide', data: { installed, promotions: requested } })
     }
   }
 

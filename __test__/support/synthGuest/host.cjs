@@ -121,6 +121,28 @@ function runTiered(jit, guest, { fuel, onStop, maxRuns = 10_000_000 } = {}) {
   return { state: guest.state, memory: guest.memory, out, runs, stops, smc, translations: guest.translations }
 }
 
+/**
+ * Puts `guest` back to its program's initial memory and registers, for another run with the same
+ * TieredCompiler (its translate reads this memory). Code words the last run rewrote (self-modifying
+ * code) are changed back behind the JIT's back, so each such word is invalidated in `jit`, as an
+ * emulator reloading a program would. Returns the number of code words restored.
+ */
+function resetGuest(guest, jit) {
+  const { program, memory } = guest
+  let restored = 0
+  for (let at = program.codeStart; at < program.codeEnd; at += INSN_BYTES) {
+    let same = true
+    for (let k = 0; k < INSN_BYTES; k++) if (memory[at + k] !== program.memory[at + k]) same = false
+    if (!same) {
+      restored++
+      if (jit) jit.invalidateRange(BigInt(at), BigInt(at + INSN_BYTES))
+    }
+  }
+  memory.set(program.memory)
+  guest.state.set(program.initialState())
+  return restored
+}
+
 /** First difference between two results (state, memory, output), or undefined. */
 function diffResults(a, b) {
   const firstDiff = (x, y) => {
@@ -137,4 +159,4 @@ function diffResults(a, b) {
   return undefined
 }
 
-module.exports = { newGuest, serviceTrap, runReference, runTiered, diffResults, reg }
+module.exports = { newGuest, resetGuest, serviceTrap, runReference, runTiered, diffResults, reg }

@@ -136,6 +136,7 @@ export declare function runTiered(
   guest: Guest,
   options?: { fuel?: number | bigint; onStop?: (exit: RunExitLike) => void; maxRuns?: number },
 ): TieredResult
+export declare function resetGuest(guest: Guest, jit?: TieredLike): number
 export declare function serviceTrap(code: number, pc: bigint, guest: Guest, out: Output, invalidate: (start: bigint, end: bigint) => void): void
 export declare function diffResults(a: { state: Uint8Array; memory: Uint8Array; out: Output }, b: { state: Uint8Array; memory: Uint8Array; out: Output }): string | undefined
 export declare function reg(state: Uint8Array, r: number): bigint

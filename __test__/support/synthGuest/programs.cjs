@@ -10,8 +10,8 @@
 //   phases   phase 1 runs kernel set A hot, phase 2 a disjoint set B (A goes cold)
 //   smc      a function called (and made hot) from a loop; then the guest copies new instruction
 //            words over it and traps SMC [start, end); later it rewrites one immediate byte in
-//            the middle of the function and traps SMC for that instruction only. Each version's
-//            behaviour is printed.
+//            the middle of the function and traps SMC for that instruction only. Each version is
+//            called from two loops, and each loop's sum is printed.
 //
 // buildProgram({ sections, scale, seed }) → Program (see index.d.cts).
 'use strict'
@@ -224,11 +224,15 @@ const SECTIONS = {
     fBody(patchAsm, 5, 7, 9)
     const patch = ctx.alloc(FLEN, patchAsm.image(FLEN).memory)
     const calls = 150 * scale
+    // Each version of f is called from two loops in a row, with a trap between them: a decision
+    // point of the tiered runtime falls between the two, while f's code is hot.
     const callLoop = (a, L) => {
-      a.li(12, 0).li(13, calls).li(14, 0)
-      const loop = a.here()
-      a.add(1, 12, 0).jal(L('smc_f')).add(14, 14, 1).addi(12, 12, 1).blt(12, 13, loop)
-      put64(a, 14)
+      for (let twice = 0; twice < 2; twice++) {
+        a.li(12, 0).li(13, calls).li(14, 0)
+        const loop = a.here()
+        a.add(1, 12, 0).jal(L('smc_f')).add(14, 14, 1).addi(12, 12, 1).blt(12, 13, loop)
+        put64(a, 14)
+      }
     }
     return {
       main(a, L) {

@@ -4,10 +4,12 @@
 mod code;
 mod convert;
 mod ir;
+mod opt;
 mod run;
 mod runtime;
 
 pub use code::*;
 pub use ir::*;
+pub use opt::*;
 pub use run::*;
 pub use runtime::*;

@@ -319,3 +319,247 @@ fn int_identity(op: IntBinOp, t: Type, a: Value, b: Value, ka: Option<u64>, kb: 
         _ => Fold::Keep,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::super::OptimizationPass::ConstantFolding;
+    use crate::ir::Type::*;
+    use crate::ir::*;
+    use crate::testing::{sum_words_block, BlockBuilder};
+
+    const INTS: [Type; 4] = [I8, I16, I32, I64];
+
+    /// Every integer op on edge-case constants folds, to what the interpreter computes
+    /// (`run_pass` compares the two runs' state, where every result is stored).
+    #[test]
+    fn folds_every_integer_op_like_the_interpreter() {
+        for t in INTS {
+            let m = t.mask();
+            let min = 1u64 << (t.bits() - 1);
+            let edge = [0, 1, 2, 7, m, min, min - 1, t.bits() as u64, t.bits() as u64 + 1, 0x5a5a_5a5a_5a5a_5a5a & m];
+            let block = BlockBuilder::new(0).main(|b| {
+                let mut off = 0;
+                let mut store = |b: &mut crate::testing::BodyBuilder, v: Value, w: u32| {
+                    b.set_state(off, v);
+                    off += w;
+                };
+                for &x in &edge {
+                    let cx = b.iconst(t, x);
+                    for op in IntUnOp::ALL {
+                        let r = b.un(op, cx);
+                        store(b, r, t.bytes());
+                    }
+                    for &y in &edge {
+                        let cy = b.iconst(t, y);
+                        for op in IntBinOp::ALL {
+                            let r = b.bin(op, cx, cy);
+                            store(b, r, t.bytes());
+                        }
+                        for cc in IntCC::ALL {
+                            let r = b.icmp(cc, cx, cy);
+                            store(b, r, 1);
+                        }
+                    }
+                    for to in INTS {
+                        if to.bits() > t.bits() {
+                            let z = b.zext(to, cx);
+                            let s = b.sext(to, cx);
+                            store(b, z, to.bytes());
+                            store(b, s, to.bytes());
+                        } else if to.bits() < t.bits() {
+                            let r = b.trunc(to, cx);
+                            store(b, r, to.bytes());
+                        }
+                    }
+                }
+                b.exit_const(0);
+            });
+            let out = run_pass(ConstantFolding, block);
+            let computed = count_main(&out, |op| {
+                matches!(op, Op::IntBin { .. } | Op::IntUn { .. } | Op::Icmp { .. } | Op::Ext { .. })
+            });
+            assert_eq!(computed, 0, "{t}");
+        }
+    }
+
+    /// Float ops on NaNs with payloads, infinities, zeros of both signs and conversion
+    /// boundaries fold bit-exactly, NaN canonicalisation included.
+    #[test]
+    fn folds_float_ops_bit_exactly() {
+        let f64s: [u64; 10] = [
+            0,
+            0x8000_0000_0000_0000,
+            0x3ff0_0000_0000_0000,
+            0x7ff0_0000_0000_0000,
+            0x7ff0_0000_0000_0001, // signalling NaN
+            0xfff8_0000_0000_1234, // negative quiet NaN, payload
+            0x43e0_0000_0000_0000, // 2^63
+            0xc1e0_0000_0020_0000, // -2^31 - 1
+            0x3ff0_0000_1000_0000, // demote tie
+            0x0000_0000_0000_0001, // subnormal
+        ];
+        let block = BlockBuilder::new(0).main(|b| {
+            let mut off = 0;
+            let mut keep = |b: &mut crate::testing::BodyBuilder, v: Value, w: u32| {
+                b.set_state(off, v);
+                off += w;
+            };
+            for (i, &x) in f64s.iter().enumerate() {
+                let cx = b.op(Op::Const { ty: F64, bits: x }).unwrap();
+                let dx = b.fdemote(cx);
+                keep(b, dx, 4);
+                let px = b.fpromote(dx);
+                keep(b, px, 8);
+                for op in FloatUnOp::ALL {
+                    let r = b.fun(op, cx);
+                    keep(b, r, 8);
+                    let r = b.fun(op, dx);
+                    keep(b, r, 4);
+                }
+                for (to, s) in [(I32, true), (I32, false), (I64, true), (I64, false)] {
+                    let r = b.fcvt_to_int(to, s, cx);
+                    keep(b, r, to.bytes());
+                }
+                let bits = b.bitcast(I64, cx);
+                let back = b.fcvt_from_int(F32, true, bits);
+                keep(b, back, 4);
+                let back = b.fcvt_from_int(F64, false, bits);
+                keep(b, back, 8);
+                let y = f64s[(i * 3 + 1) % f64s.len()];
+                let cy = b.op(Op::Const { ty: F64, bits: y }).unwrap();
+                let dy = b.fdemote(cy);
+                for op in FloatBinOp::ALL {
+                    let r = b.fbin(op, cx, cy);
+                    keep(b, r, 8);
+                    let r = b.fbin(op, dx, dy);
+                    keep(b, r, 4);
+                }
+                for cc in FloatCC::ALL {
+                    let r = b.fcmp(cc, cx, cy);
+                    keep(b, r, 1);
+                }
+                let r = b.fma(cx, cy, cx);
+                keep(b, r, 8);
+                let r = b.fma(dx, dy, dy);
+                keep(b, r, 4);
+            }
+            b.exit_const(0);
+        });
+        let out = run_pass(ConstantFolding, block);
+        let ops_left = out.block.main.ops.iter().filter(|op| !matches!(op, Op::Const { .. } | Op::SetState { .. })).count();
+        assert_eq!(ops_left, 1, "{}", main_text(&out)); // the exit
+    }
+
+    #[test]
+    fn algebraic_identities() {
+        let block = BlockBuilder::new(0).main(|m| {
+            let x = m.get_state(I64, 0);
+            let (zero, one, all) = (m.iconst(I64, 0), m.iconst(I64, 1), m.iconst(I64, u64::MAX));
+            let sixty_four = m.iconst(I64, 64);
+            let a = m.add(x, zero); // x
+            let b = m.mul(a, one); // x
+            let c = m.bin(IntBinOp::Shl, b, sixty_four); // x (amount mod 64)
+            let d = m.bin(IntBinOp::And, c, all); // x
+            let e = m.bin(IntBinOp::Or, d, zero); // x
+            let f = m.bin(IntBinOp::Xor, e, e); // 0
+            let g = m.sub(x, x); // 0
+            let h = m.mul(x, zero); // 0
+            let i = m.bin(IntBinOp::Or, x, all); // -1
+            let k = m.icmp(IntCC::Uge, x, x); // 1
+            let s = m.select(k, e, f); // x
+            let t8 = m.trunc(I8, x);
+            let w = m.sext(I64, t8);
+            let t8b = m.trunc(I8, w); // t8
+            m.set_state(8, s);
+            m.set_state(16, f);
+            m.set_state(24, g);
+            m.set_state(32, h);
+            m.set_state(40, i);
+            m.set_state(48, t8b);
+            m.exit_const(0);
+        });
+        let out = run_pass(ConstantFolding, block);
+        assert_eq!(
+            main_text(&out),
+            "  v0 = get_state.i64 0\n  v1 = const.i64 0\n  v2 = const.i64 1\n  v3 = const.i64 0xffffffffffffffff\n  \
+             v4 = const.i64 0x40\n  v5 = const.i8 1\n  v6 = trunc.i8 v0\n  v7 = sext.i64 v6\n  set_state 8, v0\n  \
+             set_state 16, v1\n  set_state 24, v1\n  set_state 32, v1\n  set_state 40, v3\n  set_state 48, v6\n  \
+             exit v1\n"
+        );
+    }
+
+    #[test]
+    fn constant_branches_become_jumps_in_place() {
+        // a loop whose condition folds to "always": the brif becomes a `jump` back — still a back
+        // edge, so fuel runs out exactly as before (run_pass checks fuel_left).
+        let block = BlockBuilder::new(0).main(|m| {
+            let (head, done) = (m.new_label(), m.new_label());
+            m.bind(head);
+            let x = m.get_state(I32, 0);
+            let one = m.iconst(I32, 1);
+            let y = m.add(x, one);
+            m.set_state(0, y);
+            let t = m.icmp(IntCC::Ne, one, x);
+            let always = m.icmp(IntCC::Eq, one, one);
+            let _ = t;
+            m.brif(always, head, done);
+            m.bind(done);
+            m.exit_const(0);
+        });
+        let out = run_pass(ConstantFolding, block);
+        assert_eq!(count_main(&out, |op| matches!(op, Op::Jump { label: 0 })), 1);
+        assert_eq!(count_main(&out, |op| matches!(op, Op::Brif { .. })), 0);
+    }
+
+    #[test]
+    fn constants_through_locals_only_where_sound() {
+        let block = BlockBuilder::new(0).main(|m| {
+            let (l, z) = (m.local(I32), m.local(I32));
+            let (a, join) = (m.new_label(), m.new_label());
+            let zero_read = m.local_get(z); // locals start at zero: 0
+            let five = m.iconst(I32, 5);
+            m.local_set(l, five);
+            let g = m.local_get(l); // 5
+            let s = m.add(g, zero_read); // 5
+            m.set_state(0, s);
+            let x = m.get_state(I32, 4);
+            m.brif(x, a, join);
+            m.bind(a);
+            let six = m.iconst(I32, 6);
+            m.local_set(l, six);
+            m.bind(join);
+            let j = m.local_get(l); // 5 or 6: not a constant
+            m.set_state(8, j);
+            m.exit_const(0);
+        });
+        let out = run_pass(ConstantFolding, block);
+        assert_eq!(count_main(&out, |op| matches!(op, Op::LocalGet { .. })), 1);
+        assert_eq!(count_main(&out, |op| matches!(op, Op::IntBin { .. })), 0);
+        // when something branches back to the start, locals there are not known to be zero
+        let block = BlockBuilder::new(0).main(|m| {
+            let l = m.local(I32);
+            let (head, out) = (m.new_label(), m.new_label());
+            m.bind(head);
+            let v = m.local_get(l); // 0 the first time only
+            let one = m.iconst(I32, 1);
+            let w = m.add(v, one);
+            m.local_set(l, w);
+            m.set_state(0, w);
+            let lim = m.iconst(I32, 4);
+            let more = m.icmp(IntCC::Ult, w, lim);
+            m.brif(more, head, out);
+            m.bind(out);
+            m.exit_const(1);
+        });
+        let out = run_pass(ConstantFolding, block);
+        assert_eq!(count_main(&out, |op| matches!(op, Op::LocalGet { .. })), 1);
+    }
+
+    #[test]
+    fn readme_block_is_unchanged() {
+        let before = verified(sum_words_block());
+        let out = run_pass(ConstantFolding, sum_words_block());
+        assert_eq!(print_verified(&out), print_verified(&before));
+    }
+}

@@ -16,16 +16,14 @@
 //!    removed. Liveness is the usual backward dataflow over the reachable blocks, on bit sets;
 //!    for bodies too large for that, only locals nothing reads at all lose their stores.
 //!    Steps 3 and 4 feed each other and repeat until nothing changes.
-//! 5. **Marks.** Every `mark` is dropped and the rewriter puts back exactly those that a load,
-//!    store, call or back edge reports (`util::Rewriter`), so a `mark` that nothing observes
-//!    before the next one disappears, and fault and fuel pcs are unchanged. Helpers' marks are
-//!    ignored by the IR and simply dropped.
+//! 5. **Marks.** A `mark` that no load, store, call or back edge observes before the next
+//!    `mark` is dropped, as is one that repeats the current pc; where removed code held a `mark`
+//!    that something later still reports, the rewriter puts it back (`util::Rewriter`), so fault
+//!    and fuel pcs are unchanged. Helpers' marks are ignored by the IR and simply dropped.
 //! 6. **Unused helpers** — not reachable by calls from the main body — are removed and the rest
 //!    renumbered in order. Locals nothing uses any more are dropped too.
 
-use super::util::{
-    drop_unused_helpers, for_each_value, helper_effects, per_body, Effects, Rewriter,
-};
+use super::util::{drop_unused_helpers, for_each_value, helper_effects, is_back_branch, per_body, Effects, Rewriter};
 use crate::ir::cfg::Cfg;
 use crate::ir::*;
 
@@ -97,7 +95,8 @@ fn dce_body(
     // 3 and 4, to a fixpoint.
     let mut uses = vec![0u32; info.value_types.len()];
     for (i, op) in ops.iter().enumerate() {
-        if keep[i] {
+        // a brif that becomes a jump no longer uses its condition
+        if keep[i] && jump_to[i].is_none() {
             for_each_value(op, |v| uses[v as usize] += 1);
         }
     }
@@ -121,6 +120,22 @@ fn dce_body(
         for i in dead {
             keep[i] = false;
             for_each_value(&ops[i], |v| uses[v as usize] -= 1);
+        }
+    }
+
+    // 5. Marks: keep those (in live code) that an op reporting its mark follows before the next
+    // `mark`; the rewriter re-inserts any other that turns out to be needed.
+    let mut observed = false;
+    for i in (0..n).rev() {
+        match &ops[i] {
+            Op::Mark { .. } => {
+                keep[i] = main && observed && live_block[cfg.block_of_op[i] as usize];
+                observed = false;
+            }
+            Op::Load { .. } | Op::Store { .. } | Op::Call { .. } | Op::Jump { .. } | Op::Brif { .. } if keep[i] => {
+                observed |= !matches!(ops[i], Op::Jump { .. } | Op::Brif { .. }) || is_back_branch(&ops[i], i, info);
+            }
+            _ => {}
         }
     }
 

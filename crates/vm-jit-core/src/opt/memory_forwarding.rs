@@ -7,18 +7,24 @@
 //! `store.W addr, v`, the `W` bytes at `addr` are the low `W` bytes of `v`; after a `load.W`, the
 //! `W` bytes at `addr` are the low `W` bytes of the loaded value.
 //!
-//! A later load of `w ≤ W` bytes at the *same address* — the same SSA value, or constants with
-//! equal bits — is replaced by that value, truncated and extended exactly as the load would
-//! have: `bitcast` (a float's bits), `trunc` to `w` bytes, then `zext`/`sext` (or `bitcast` to a
-//! float) to the load's type; none of those when the types already match. The earlier access
-//! ran on every path to the load and did not fault (else the block would have exited), and
-//! whether an access is in range depends only on its address and width, so the replaced load
-//! could not have faulted either.
+//! **Addresses** are understood as `base + offset`: a constant is `0 + c`, `add x, c` / `add c,
+//! x` / `sub x, c` (i64, wrapping, nested) is `base(x) + offset(x) ± c`, anything else is
+//! `itself + 0`. Two addresses with the same base differ by a known amount; with different bases
+//! nothing is known (they may be equal).
 //!
-//! What forgets known bytes: a store, unless both addresses are constants and the byte ranges
-//! are disjoint (two different values may hold the same address); a call to a helper that stores
-//! (directly or through its callees); the start of a block with several predecessors. Loads,
-//! state accesses and everything else leave memory alone.
+//! **Forwarding.** A later load of `w` bytes that lie within known bytes — same base, offset `d`
+//! bytes into them, `d + w ≤ W` — is replaced by the known value shifted right by `8d` bits and
+//! truncated and extended exactly as the load would have: `bitcast` (a float's bits), `ushr`,
+//! `trunc` to `w` bytes, then `zext`/`sext` (or `bitcast` to a float) to the load's type; only
+//! the steps that change something are emitted, and a load exactly like an earlier one just
+//! reuses its value. The earlier access ran on every path to the load and did not fault (else
+//! the block would have exited); the load's bytes lie inside it (no wrap-around: the earlier
+//! range ended at most at the memory's size), so the load could not have faulted either.
+//!
+//! **Forgetting.** A store forgets the known bytes it may overlap: all of them, except ranges
+//! with the same base that are disjoint from it. A call to a helper that stores (directly or
+//! through its callees) forgets everything, and so does the start of a block with several
+//! predecessors. Loads, state accesses and everything else leave memory alone.
 //!
 //! Stores are never removed (a dead store could still fault), and neither are loads that have
 //! no earlier access to forward from.
@@ -31,17 +37,21 @@ pub fn run(vb: &VerifiedBlock) -> VerifiedBlock {
     let effects = helper_effects(vb);
     per_body(vb, |vb, body, info, params, main| {
         let cfg = Cfg::build(body, &info.label_pos);
-        let forward = analyse(body, info, &cfg, &effects);
+        let forward = analyse(body, info, &cfg, &effects, params.len());
         if forward.iter().all(|f| f.is_none()) {
             return (body.clone(), info.clone());
         }
         let mut rw = Rewriter::new(body, info, params.len(), main, vb.block.pc);
         for (i, op) in body.ops.iter().enumerate() {
             match (op, forward[i]) {
-                (Op::Load { ty, width, signed, .. }, Some((value, exact))) => {
+                (Op::Load { ty, width, signed, .. }, Some(f)) => {
                     let old = info.op_value[i].expect("load defines a value");
-                    let v = rw.value(value);
-                    let nv = if exact { v } else { narrow(&mut rw, info.marks[i], v, *ty, *width as u32, *signed) };
+                    let v = rw.value(f.value);
+                    let nv = if f.exact {
+                        v
+                    } else {
+                        extract(&mut rw, info.marks[i], v, f.shift, *ty, *width as u32, *signed)
+                    };
                     rw.alias(old, nv);
                 }
                 _ => {
@@ -53,11 +63,12 @@ pub fn run(vb: &VerifiedBlock) -> VerifiedBlock {
     })
 }
 
-/// The value a `load.w` of type `ty` returns when memory holds the low bytes of `v`.
-fn narrow(rw: &mut Rewriter, mark: u64, v: Value, ty: Type, w: u32, signed: bool) -> Value {
+/// The value a `load.w` of type `ty` returns when memory holds the bytes of `v` from byte
+/// `shift` on.
+fn extract(rw: &mut Rewriter, mark: u64, v: Value, shift: u32, ty: Type, w: u32, signed: bool) -> Value {
     let mut x = v;
     let mut xt = rw.ty(x);
-    if xt == ty && w == ty.bytes() {
+    if xt == ty && w == ty.bytes() && shift == 0 {
         return x;
     }
     let op = |rw: &mut Rewriter, op: Op, t: Type| rw.push(op, Some(t), mark).expect("defines a value");
@@ -65,6 +76,10 @@ fn narrow(rw: &mut Rewriter, mark: u64, v: Value, ty: Type, w: u32, signed: bool
         let it = int_type(xt.bytes());
         x = op(rw, Op::Bitcast { ty: it, a: x }, it);
         xt = it;
+    }
+    if shift > 0 {
+        let amount = op(rw, Op::Const { ty: xt, bits: shift as u64 * 8 }, xt);
+        x = op(rw, Op::IntBin { op: IntBinOp::Ushr, a: x, b: amount }, xt);
     }
     if w < xt.bytes() {
         let it = int_type(w);
@@ -80,11 +95,11 @@ fn narrow(rw: &mut Rewriter, mark: u64, v: Value, ty: Type, w: u32, signed: bool
     x
 }
 
-/// An address: a constant, or an SSA value (old id) nothing else is known about.
+/// An address: `base + off` (wrapping), where `base` is an SSA value (old id) or `None` for 0.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Addr {
-    Const(u64),
-    Value(Value),
+struct Addr {
+    base: Option<Value>,
+    off: u64,
 }
 
 /// `width` bytes at `addr` are the low bytes of `value` (old id). For a load: `load` is its
@@ -97,37 +112,53 @@ struct Known {
     load: Option<(Type, bool)>,
 }
 
-/// May `[a, a + aw)` and `[b, b + bw)` share a byte? (Ranges past 2^64 fault, so they never
-/// get this far; computed in u128 anyway.)
-fn may_overlap(a: Addr, aw: u32, b: Addr, bw: u32) -> bool {
-    match (a, b) {
-        (Addr::Const(x), Addr::Const(y)) => {
-            let (x, y) = (x as u128, y as u128);
-            x < y + bw as u128 && y < x + aw as u128
-        }
-        _ => true,
-    }
+/// A load to forward: from the bytes of `value` starting at byte `shift`; `exact` when `value`
+/// already is the load's result.
+#[derive(Clone, Copy)]
+struct Forward {
+    value: Value,
+    shift: u32,
+    exact: bool,
 }
 
-/// For each load that can be forwarded: the (old) value it reads the bytes of, and whether that
-/// value already is the load's result (no narrowing needed).
-fn analyse(
-    body: &Body,
-    info: &BodyInfo,
-    cfg: &Cfg,
-    effects: &[super::util::Effects],
-) -> Vec<Option<(Value, bool)>> {
-    // Constant value of each old value defined by a `const`.
-    let mut konst: Vec<Option<u64>> = vec![None; info.value_types.len()];
+/// May the `aw` bytes at `a` and the `bw` bytes at `b` share a byte?
+fn may_overlap(a: Addr, aw: u32, b: Addr, bw: u32) -> bool {
+    if a.base != b.base {
+        return true;
+    }
+    // b.off - a.off < aw, or a.off - b.off < bw (mod 2^64)
+    b.off.wrapping_sub(a.off) < aw as u64 || a.off.wrapping_sub(b.off) < bw as u64
+}
+
+/// For each load that can be forwarded: where from.
+fn analyse(body: &Body, info: &BodyInfo, cfg: &Cfg, effects: &[super::util::Effects], nparams: usize) -> Vec<Option<Forward>> {
+    // Every i64 value as base + offset (parameters are their own base).
+    let nvals = info.value_types.len();
+    let mut addr: Vec<Addr> = (0..nvals as Value).map(|v| Addr { base: Some(v), off: 0 }).collect();
+    let mut konst: Vec<Option<u64>> = vec![None; nvals];
     for (i, op) in body.ops.iter().enumerate() {
-        if let (Op::Const { bits, .. }, Some(v)) = (op, info.op_value[i]) {
-            konst[v as usize] = Some(*bits);
+        let Some(v) = info.op_value[i] else { continue };
+        if (v as usize) < nparams || info.value_types[v as usize] != Type::I64 {
+            continue;
+        }
+        match *op {
+            Op::Const { bits, .. } => {
+                konst[v as usize] = Some(bits);
+                addr[v as usize] = Addr { base: None, off: bits };
+            }
+            Op::IntBin { op: IntBinOp::Add, a, b } => match (konst[a as usize], konst[b as usize]) {
+                (_, Some(c)) => addr[v as usize] = Addr { off: addr[a as usize].off.wrapping_add(c), ..addr[a as usize] },
+                (Some(c), _) => addr[v as usize] = Addr { off: addr[b as usize].off.wrapping_add(c), ..addr[b as usize] },
+                _ => {}
+            },
+            Op::IntBin { op: IntBinOp::Sub, a, b } => {
+                if let Some(c) = konst[b as usize] {
+                    addr[v as usize] = Addr { off: addr[a as usize].off.wrapping_sub(c), ..addr[a as usize] };
+                }
+            }
+            _ => {}
         }
     }
-    let addr_of = |v: Value| match konst[v as usize] {
-        Some(c) => Addr::Const(c),
-        None => Addr::Value(v),
-    };
     let mut forward = vec![None; body.ops.len()];
     let mut known: Vec<Known> = Vec::new();
     for b in 0..cfg.num_blocks() as u32 {
@@ -136,20 +167,26 @@ fn analyse(
         }
         for i in cfg.block_ops(b) {
             match &body.ops[i] {
-                Op::Load { ty, width, signed, addr } => {
-                    let (a, w) = (addr_of(*addr), *width as u32);
+                Op::Load { ty, width, signed, addr: a } => {
+                    let (a, w) = (addr[*a as usize], *width as u32);
                     let exact = |k: &Known| k.addr == a && k.width == w && k.load == Some((*ty, *signed));
+                    // the most recent known range that holds all the load's bytes
+                    let within = |k: &Known| {
+                        let d = a.off.wrapping_sub(k.addr.off);
+                        k.addr.base == a.base && d < k.width as u64 && d + w as u64 <= k.width as u64
+                    };
                     if let Some(k) = known.iter().find(|k| exact(k)) {
-                        forward[i] = Some((k.value, true));
-                    } else if let Some(k) = known.iter().rev().find(|k| k.addr == a && k.width >= w) {
-                        forward[i] = Some((k.value, false));
+                        forward[i] = Some(Forward { value: k.value, shift: 0, exact: true });
+                    } else if let Some(k) = known.iter().rev().find(|k| within(k)) {
+                        let shift = a.off.wrapping_sub(k.addr.off) as u32;
+                        forward[i] = Some(Forward { value: k.value, shift, exact: false });
                     } else {
                         let v = info.op_value[i].expect("load defines a value");
                         known.push(Known { addr: a, width: w, value: v, load: Some((*ty, *signed)) });
                     }
                 }
-                Op::Store { width, addr, value } => {
-                    let (a, w) = (addr_of(*addr), *width as u32);
+                Op::Store { width, addr: a, value } => {
+                    let (a, w) = (addr[*a as usize], *width as u32);
                     known.retain(|k| !may_overlap(k.addr, k.width, a, w));
                     known.push(Known { addr: a, width: w, value: *value, load: None });
                 }
@@ -223,6 +260,34 @@ mod tests {
         });
         let out = run_pass(MemoryForwarding, block);
         assert_eq!(loads(&out), 0);
+    }
+
+    /// RISC-V-style stack accesses: `sd x5, 8(sp)`, `sw x6, 0(sp)`, `lw x7, 12(sp)`, `ld x8, 8(sp)`.
+    #[test]
+    fn base_plus_offset_addresses() {
+        let block = BlockBuilder::new(0).main(|m| {
+            let sp = m.get_state(I64, 16);
+            let x5 = m.get_state(I64, 40);
+            let x6 = m.get_state(I32, 48);
+            let c8 = m.iconst(I64, 8);
+            let a8 = m.add(sp, c8);
+            m.store(8, a8, x5);
+            m.store(4, sp, x6); // disjoint from [sp+8, sp+16)
+            let c12 = m.iconst(I64, 12);
+            let a12 = m.add(c12, sp);
+            let x7 = m.load(I64, 4, true, a12); // the high half of x5, sign-extended
+            let c4 = m.iconst(I64, 4);
+            let a8b = m.add(a8, c4);
+            let m4 = m.sub(a8b, c4); // sp + 8 again
+            let x8 = m.load(I64, 8, false, m4);
+            let b3 = m.load(I8, 1, false, sp); // byte 0 of x6... through sp + 0
+            m.set_state(56, x7);
+            m.set_state(64, x8);
+            m.set_state(72, b3);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 0, "{}", main_text(&out));
     }
 
     #[test]

@@ -253,3 +253,6 @@ impl Optimizer {
         Ok(verified)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,9 +11,9 @@
 //! **Marks.** The current mark of an op is static: the nearest preceding `mark` in op order
 //! (docs/IR.md). Only loads, stores, calls and back edges report it. The rewriter knows the
 //! original mark of every op it is given and, in the main body, inserts a `mark` right before
-//! any of those ops whose mark would otherwise differ. So passes may drop, move or synthesise ops
-//! and `mark`s freely: fault and fuel pcs stay exactly what they were. (DCE drops every `mark`
-//! and lets the rewriter put back only the ones something observes.)
+//! any of those ops whose mark would otherwise differ, and drops a `mark` that repeats the
+//! current pc. So passes may drop, move or synthesise ops and `mark`s freely: fault and fuel pcs
+//! stay exactly what they were.
 //!
 //! **Analysis by construction.** `Rewriter::finish` returns the new body *and* its `BodyInfo`
 //! (value types, op values, label positions, marks), and `assemble` builds the `VerifiedBlock`
@@ -282,6 +282,9 @@ impl Rewriter {
     pub fn push(&mut self, op: Op, ty: Option<Type>, mark: u64) -> Option<Value> {
         if self.main {
             if let Op::Mark { pc } = op {
+                if pc == self.cur_mark {
+                    return None; // changes nothing
+                }
                 self.op_value.push(None);
                 self.marks.push(self.cur_mark);
                 self.ops.push(op);

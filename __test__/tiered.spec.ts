@@ -1,0 +1,502 @@
+// TieredCompiler: the tiered runtime's behaviour, one feature per test — promotion to tier 2 in the
+// background while the guest keeps running, the seed's API (compileFast, compileOptimized,
+// compileAsync, isHotspot, executeBlock), interrupts from another thread, fuel, invalidation,
+// eviction, translate errors, and what the performance monitor reports. Guest code comes from the
+// synthetic register machine (support/synthGuest); whole-program agreement with the reference
+// runner is synthetic-guest.spec.ts.
+
+import test from 'ava'
+import { Worker } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
+import { Block, IRBuilder, TieredCompiler } from 'vm-jit-native'
+import type { CompileEndEvent, RunExit } from 'vm-jit-native'
+import {
+  Assembler,
+  buildProgram,
+  diffResults,
+  encode,
+  newGuest,
+  OP,
+  reg,
+  runReference,
+  runTiered,
+  SP,
+  STATE_BYTES,
+  TRAP,
+} from './support/synthGuest/index.cjs'
+import type { Guest, Program } from './support/synthGuest/index.cjs'
+
+const WORKER = fileURLToPath(new URL('./support/synthGuest/worker.cjs', import.meta.url))
+const MEMORY = 1 << 16
+
+/** A Program from hand-written assembly (64 KiB of memory, stack at the top). */
+function smallProgram(name: string, build: (a: Assembler) => void): Program {
+  const a = new Assembler({ base: 0x1000 })
+  a.bind(a.label('main'))
+  build(a)
+  const image = a.image(MEMORY)
+  return {
+    name,
+    sections: [],
+    scale: 1,
+    seed: 0,
+    memory: image.memory,
+    labels: image.labels,
+    entry: BigInt(image.labels.main!),
+    codeStart: image.codeStart,
+    codeEnd: image.codeEnd,
+    instructions: (image.codeEnd - image.codeStart) / 8,
+    initialState() {
+      const s = new Uint8Array(STATE_BYTES)
+      new DataView(s.buffer).setBigUint64(8 * SP, BigInt(MEMORY), true)
+      return s
+    },
+  }
+}
+
+/** r1 counts to `n` in a one-block loop (label 'loop'); then r4 = 1, r3 = 42 and halt (label 'done'). */
+function countingLoop(n: number): Program {
+  return smallProgram(`loop ${n}`, (a) => {
+    const loop = a.label('loop')
+    a.li(1, 0).li(2, n)
+    a.bind(loop).addi(1, 1, 1).blt(1, 2, loop)
+    a.bind(a.label('done')).li(4, 1).li(3, 42).halt()
+  })
+}
+
+/** An endless one-block loop at label 'loop' (r1 counts iterations). */
+const endless = smallProgram('endless', (a) => {
+  const loop = a.label('loop')
+  a.li(1, 0).bind(loop).addi(1, 1, 1).j(loop)
+})
+
+function setup(p: Program, config: ConstructorParameters<typeof TieredCompiler>[0] = {}) {
+  const guest = newGuest(p)
+  const jit = new TieredCompiler({ ...config, translate: guest.translate })
+  return { guest, jit, pc: (label: string) => BigInt(p.labels[label]!) }
+}
+
+// ---- promotion ----------------------------------------------------------------------------
+
+test('a block run more than optimizedThreshold times reaches tier 2, compiled in the background while the guest runs', (t) => {
+  const p = countingLoop(3_000_000)
+  const { guest, jit, pc } = setup(p, { fastPathThreshold: 1, optimizedThreshold: 100, decisionInterval: 1024 })
+  const monitor = jit.enablePerformanceMonitor()
+  const exit = jit.run(p.entry, guest.state, guest.memory)
+  t.is(exit.reason, 'halt')
+  t.is(reg(guest.state, 1), 3_000_000n)
+  t.is(reg(guest.state, 3), 42n)
+  const loop = pc('loop')
+  t.is(jit.tierOf(loop), 2)
+  t.true(jit.executionCount(loop) > 100)
+
+  const ends = monitor.events('compileEnd')
+  const tier2 = ends.filter((e) => e.tier === 2)
+  t.true(tier2.length >= 1)
+  t.true(tier2.every((e) => e.background === true), 'tier 2 compiled on a background thread')
+  t.true(ends.filter((e) => !e.background).every((e) => e.tier <= 1), 'the guest stopped only for tier 0/1 compiles')
+
+  // The timeline: between the tier-2 compile's submission and its installation the guest kept
+  // reaching decision points (each one decisionInterval fuel of guest execution later), and the
+  // run's span covers the compile.
+  const c = tier2.find((e) => e.pc === loop)!
+  const submitted = c.start!
+  const installed = c.ts
+  const decisions = monitor.events('decision')
+  const during = decisions.filter((d) => (d.start ?? d.ts) > submitted && d.ts < installed)
+  t.true(during.length >= 1, `${during.length} decision points between submission (${submitted}) and installation (${installed})`)
+  const [run] = monitor.events('run')
+  t.truthy(run)
+  t.true(run!.start! <= submitted && run!.ts >= installed, 'the compile happened inside the run')
+  const promotion = monitor.events('promotion').find((e) => e.pc === loop)
+  t.deepEqual([promotion?.fromTier, promotion?.toTier], [1, 2])
+  t.log(`tier-2 compile of the loop: ${c.durationUs.toFixed(0)} µs on thread ${c.thread}, ${during.length} decision points while it was under way`)
+})
+
+test('backgroundCompilation false: tier 2 is compiled with the guest stopped', (t) => {
+  const p = countingLoop(200_000)
+  const { guest, jit, pc } = setup(p, { optimizedThreshold: 100, decisionInterval: 1024, backgroundCompilation: false })
+  const monitor = jit.enablePerformanceMonitor()
+  t.is(jit.run(p.entry, guest.state, guest.memory).reason, 'halt')
+  t.is(jit.tierOf(pc('loop')), 2)
+  const tier2 = monitor.events('compileEnd').filter((e) => e.tier === 2)
+  t.true(tier2.length >= 1 && tier2.every((e) => e.background === false))
+  t.is(monitor.generateReport().backgroundCompilations, 0)
+})
+
+test('chained transitions: a hot loop runs through chained exits, not the dispatcher', (t) => {
+  const p = countingLoop(1_000_000)
+  const { guest, jit, pc } = setup(p)
+  const monitor = jit.enablePerformanceMonitor()
+  jit.run(p.entry, guest.state, guest.memory)
+  const executed = jit.executionCount(pc('loop'))
+  const dispatched = monitor.generateReport().timeline.blocksExecuted
+  t.true(executed >= 999_000, `${executed} executions counted`)
+  // The dispatcher sees the loop block again only every 1024 fuel (the fuel check) and after
+  // each installation; every other iteration is a direct jump.
+  t.true(dispatched < executed / 100, `${dispatched} blocks entered through the dispatcher`)
+})
+
+// ---- the seed's API ----------------------------------------------------------------------
+
+function translateAll(p: Program): Map<string, Block> {
+  const guest = newGuest(p)
+  return new Map(Object.keys(p.labels).map((l) => [l, guest.translate(BigInt(p.labels[l]!)).block]))
+}
+
+test('compileFast and compileOptimized install code that run() uses without translating', (t) => {
+  const p = countingLoop(1000)
+  const blocks = translateAll(p)
+  const jit = new TieredCompiler({ stateSize: STATE_BYTES })
+  const fast = jit.compileFast(blocks.get('main')!)
+  t.like(fast, { pc: p.entry, tier: 1 })
+  t.true(fast.size > 0 && fast.address > 0n)
+  t.is(jit.tierOf(p.entry), 1)
+  const opt = jit.compileOptimized(blocks.get('loop')!)
+  t.like(opt, { pc: BigInt(p.labels.loop!), tier: 2 })
+  t.is(jit.tierOf(BigInt(p.labels.loop!)), 2)
+  jit.compileFast(blocks.get('done')!)
+  t.deepEqual(jit.tierCounts(), [0, 2, 1])
+  const guest = newGuest(p)
+  const exit = jit.run(p.entry, guest.state, guest.memory)
+  t.is(exit.reason, 'halt')
+  t.is(reg(guest.state, 1), 1000n)
+  t.is(jit.executionCount(BigInt(p.labels.loop!)), 999)
+  // Not a block:
+  t.throws(() => jit.compileFast({} as Block), { instanceOf: TypeError, message: /expected a Block/ })
+})
+
+test('a runtime first used by a compile: a later, larger block is a clear error unless stateSize was given', (t) => {
+  const small = new IRBuilder({ pc: 0x100n })
+  small.setState(0, small.add(small.getState('i64', 0), small.i64(1n)))
+  small.exit(0x200n)
+  const big = new IRBuilder({ pc: 0x200n })
+  big.setState(120, big.getState('i64', 0))
+  big.halt(0x200n)
+  const blocks = new Map([[0x100n, small.finish()], [0x200n, big.finish()]])
+  const translate = (pc: bigint): Block => blocks.get(pc)!
+
+  const first = new TieredCompiler({ translate })
+  first.compileFast(blocks.get(0x100n)!) // the runtime is made for this block's 8 bytes of state
+  t.throws(() => first.run(0x100n, new Uint8Array(128), new Uint8Array(8)), { message: /pc 0x200 uses 128 bytes of guest state .* made for 8 .*stateSize/ })
+  t.throws(() => first.compileFast(blocks.get(0x200n)!), { message: /stateSize/ })
+
+  const sized = new TieredCompiler({ translate, stateSize: 128 })
+  sized.compileFast(blocks.get(0x100n)!)
+  const state = new BigUint64Array(16)
+  t.is(sized.run(0x100n, state, new Uint8Array(8)).reason, 'halt')
+  t.deepEqual([state[0], state[15]], [1n, 1n])
+})
+
+test('compileAsync resolves with the unit, which is installed at the next decision point; bad input rejects clearly', async (t) => {
+  const p = countingLoop(5000)
+  const { guest, jit, pc } = setup(p, { optimizedThreshold: 1_000_000 })
+  jit.run(p.entry, guest.state, guest.memory)
+  const loop = pc('loop')
+  t.is(jit.tierOf(loop), 1)
+  const block = guest.translate(loop).block
+  const unit = await jit.compileAsync(block)
+  t.like(unit, { pc: loop, tier: 2 })
+  t.true(unit.size > 0)
+  t.is(jit.tierOf(loop), 1, 'not installed until a decision point')
+  guest.state.set(p.initialState())
+  t.is(jit.run(p.entry, guest.state, guest.memory).reason, 'halt')
+  t.is(jit.tierOf(loop), 2)
+  t.is(reg(guest.state, 1), 5000n)
+  // A compile at tier 1 of a block the runtime has not seen yet.
+  const other = newGuest(countingLoop(7)).translate(0x2000n).block
+  t.like(await jit.compileAsync(other, 1), { pc: 0x2000n, tier: 1 })
+
+  await t.throwsAsync(jit.compileAsync({} as Block), { instanceOf: TypeError, message: /compileAsync: expected a Block/ })
+  await t.throwsAsync(jit.compileAsync(block, 7 as 2), { instanceOf: RangeError, message: /tier must be 0, 1 or 2/ })
+  const wide = new IRBuilder({ pc: 0x9000n })
+  wide.setState(4096, wide.i64(1n))
+  wide.halt(0x9000n)
+  await t.throwsAsync(jit.compileAsync(wide.finish()), { message: /compileAsync: the block at pc 0x9000 uses 4104 bytes of guest state but this runtime was made for 128/ })
+})
+
+test('isHotspot: the loop is hot, the code around it is not', (t) => {
+  const p = countingLoop(2_000_000)
+  const { guest, jit, pc } = setup(p, { decisionInterval: 4096 })
+  jit.run(p.entry, guest.state, guest.memory)
+  t.true(jit.isHotspot(pc('loop')))
+  t.false(jit.isHotspot(pc('main')))
+  t.false(jit.isHotspot(pc('done')))
+  t.false(jit.isHotspot(0xdead0n))
+})
+
+test('executeBlock: the first execution compiles fast (or interprets), later ones promote', (t) => {
+  const p = countingLoop(1 << 30)
+  const block = translateAll(p).get('loop')!
+  for (const fastPathThreshold of [1, 3]) {
+    const jit = new TieredCompiler({ fastPathThreshold, optimizedThreshold: 10 })
+    const monitor = jit.enablePerformanceMonitor()
+    const guest = newGuest(p)
+    new DataView(guest.state.buffer).setBigUint64(8 * 2, 1n << 30n, true) // r2: the loop bound
+    const tiers: number[] = []
+    monitor.on('compileEnd', (e) => tiers.push(e.tier))
+    for (let k = 1; k <= 12; k++) {
+      const exit = jit.executeBlock(block, guest.state, guest.memory)
+      t.deepEqual([exit.reason, exit.pc], ['exit', BigInt(p.labels.loop!)], 'the exit comes back: nothing chains on')
+      t.is(reg(guest.state, 1), BigInt(k))
+      if (k === 1) t.deepEqual(tiers, [fastPathThreshold === 1 ? 1 : 0], 'first execution')
+    }
+    t.deepEqual(tiers, fastPathThreshold === 1 ? [1, 2] : [0, 1, 2], `fastPathThreshold ${fastPathThreshold}: compiles by tier`)
+    t.true(monitor.events('compileEnd').every((e) => e.background === false))
+    t.deepEqual(monitor.events('promotion').map((e) => `${e.fromTier}→${e.toTier}`), fastPathThreshold === 1 ? ['1→2'] : ['0→1', '1→2'])
+  }
+  t.throws(() => new TieredCompiler().executeBlock({} as Block, new Uint8Array(8), new Uint8Array(8)), { instanceOf: TypeError })
+})
+
+// ---- stopping and resuming ------------------------------------------------------------------
+
+test('interrupt() from another worker stops an endless guest loop; the guest resumes from the pc returned', async (t) => {
+  const { guest, jit, pc } = setup(endless)
+  const worker = new Worker(WORKER, { workerData: { mode: 'interrupt', buffer: jit.interruptBuffer, delayMs: 300 } })
+  const done = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m) => (m.interrupted ? resolve() : undefined))
+    worker.on('error', reject)
+  })
+  await new Promise<void>((resolve) => worker.once('message', (m) => m.ready && resolve()))
+  const started = performance.now()
+  const exit = jit.run(endless.entry, guest.state, guest.memory, { fuel: Infinity })
+  const ms = performance.now() - started
+  await done
+  await worker.terminate()
+  t.is(exit.reason, 'interrupt')
+  t.is(exit.pc, pc('loop'))
+  const count = reg(guest.state, 1)
+  t.true(count > 1000n, `${count} iterations before the interrupt (${ms.toFixed(0)} ms)`)
+  // The flag was cleared: the next run is not interrupted at once.
+  const again = jit.run(exit.pc, guest.state, guest.memory, { fuel: 100_000 })
+  t.is(again.reason, 'fuel')
+  t.true(reg(guest.state, 1) > count + 40_000n)
+  // In this thread too.
+  jit.interrupt()
+  t.is(jit.run(again.pc, guest.state, guest.memory, { fuel: Infinity }).reason, 'interrupt')
+})
+
+test("fuel exhaustion returns 'fuel' with the pc to resume from; resuming gives the reference result", (t) => {
+  const p = buildProgram({ sections: ['calls', 'smc'], seed: 3 })
+  const ref = runReference(p)
+  for (const fuel of [1, 777, 10_000]) {
+    const { guest, jit } = setup(p, { optimizedThreshold: 50 })
+    let exits = 0
+    const result = runTiered(jit, guest, {
+      fuel,
+      onStop: (e) => {
+        if (e.reason === 'fuel') {
+          exits++
+          t.is(e.fuelLeft, 0n)
+        }
+      },
+    })
+    t.is(diffResults(result, ref), undefined, `fuel ${fuel}`)
+    // (Each jit.run starts with `fuel` again, and the guest traps often: fuel 10,000 may never run out.)
+    if (fuel <= 777) t.true(exits >= (fuel === 1 ? 1000 : 2), `fuel ${fuel}: ${exits} fuel exits`)
+  }
+  // One block per run.
+  const { guest, jit } = setup(countingLoop(50))
+  let runs = 0
+  let e: RunExit
+  let pc = guest.program.entry
+  do {
+    e = jit.run(pc, guest.state, guest.memory, { fuel: 1 })
+    pc = e.pc
+    runs++
+  } while (e.reason === 'fuel')
+  t.is(e.reason, 'halt')
+  t.is(reg(guest.state, 1), 50n)
+  t.true(runs >= 50)
+})
+
+// ---- invalidation, eviction ---------------------------------------------------------------
+
+test('invalidate and invalidateRange drop code; the next execution translates again', (t) => {
+  const p = countingLoop(1000)
+  const { guest, jit, pc } = setup(p, { optimizedThreshold: 1_000_000 })
+  jit.run(p.entry, guest.state, guest.memory)
+  t.is(guest.translations, 3)
+  t.true(jit.invalidate(pc('loop')))
+  t.is(jit.tierOf(pc('loop')), undefined)
+  t.false(jit.invalidate(0x7777n))
+  guest.state.set(p.initialState())
+  jit.run(p.entry, guest.state, guest.memory)
+  t.is(guest.translations, 4)
+  // Rewrite `li r3, 42` (inside the last block, not at its start) and invalidate just that insn.
+  const li = p.labels.done! + 8
+  guest.memory.set(encode(OP.li, 3, 0, 0, 99), li)
+  t.is(jit.invalidateRange(BigInt(li), BigInt(li + 8)), 1)
+  t.deepEqual(jit.tierCounts(), [0, 2, 0])
+  guest.state.set(p.initialState())
+  jit.run(p.entry, guest.state, guest.memory)
+  t.is(reg(guest.state, 3), 99n)
+  t.is(jit.invalidateRange(BigInt(p.codeStart), BigInt(p.codeEnd)), 3)
+  t.deepEqual(jit.tierCounts(), [0, 0, 0])
+  t.is(jit.cache.statistics().entries, 0)
+})
+
+test('a background compile that finishes after its block was invalidated is dropped, not installed', async (t) => {
+  // f(r1) = r1 * 3, called from a loop that prints each result.
+  const p = smallProgram('stale', (a) => {
+    const f = a.label('f')
+    a.li(12, 0).li(13, 20)
+    const loop = a.here()
+    a.add(1, 12, 0).jal(f).ecall(TRAP.PUT64).addi(12, 12, 1).blt(12, 13, loop).halt()
+    a.bind(f).li(2, 3).mul(1, 1, 2).ret()
+  })
+  const { guest, jit, pc } = setup(p, { optimizedThreshold: 1_000_000 })
+  t.deepEqual(runTiered(jit, guest).out.slice(0, 3), [0n, 3n, 6n])
+  const f = pc('f')
+  // Compile the current f at tier 2; it finishes, but no decision point has installed it yet.
+  const oldF = guest.translate(f).block
+  await jit.compileAsync(oldF, 2)
+  // The guest's code changes (f now multiplies by 5) and the host invalidates f.
+  guest.memory.set(encode(OP.li, 2, 0, 0, 5), p.labels.f!)
+  t.is(jit.invalidateRange(f, f + 24n), 1)
+  guest.state.set(p.initialState())
+  const out = runTiered(jit, guest).out
+  t.deepEqual(out, Array.from({ length: 20 }, (_, k) => BigInt(k * 5)))
+  t.is(jit.tierOf(f), 1)
+})
+
+test('eviction under maxCodeBytes: the cache stays within budget, evicted blocks are compiled again, results are right', (t) => {
+  const p = buildProgram({ sections: ['loops'], seed: 5 })
+  const ref = runReference(p)
+  const budget = 16 << 10
+  const { guest, jit } = setup(p, { maxCodeBytes: budget })
+  const monitor = jit.enablePerformanceMonitor()
+  const result = runTiered(jit, guest)
+  t.is(diffResults(result, ref), undefined)
+  const stats = jit.cache.statistics()
+  t.true(stats.bytes <= budget)
+  t.true(stats.evictions > 0)
+  const evictions = monitor.events('eviction')
+  t.true(evictions.length >= stats.evictions && evictions.some((e) => e.reason === 'lru'))
+  t.true(guest.translations > ref.distinctBlocks, 'evicted blocks were translated again')
+  t.true(monitor.generateReport().evictions > 0)
+})
+
+// ---- translate errors ---------------------------------------------------------------------
+
+test('translate errors are clear errors, and the runtime stays usable after them', (t) => {
+  const p = countingLoop(10)
+  const good = newGuest(p)
+  let mode: 'throw' | 'wrong pc' | 'not a block' | 'ok' = 'throw'
+  const translate = (pc: bigint): { block: Block; guestSize: number } => {
+    if (mode === 'throw') throw new Error(`no guest code at 0x${pc.toString(16)}`)
+    if (mode === 'wrong pc') return good.translate(pc + 8n)
+    if (mode === 'not a block') return { block: 'nope' as unknown as Block, guestSize: 8 }
+    return good.translate(pc)
+  }
+  const jit = new TieredCompiler({ translate })
+  const run = (): RunExit => jit.run(p.entry, good.state, good.memory)
+  t.throws(run, { message: /no guest code at 0x1000/ })
+  mode = 'wrong pc'
+  t.throws(run, { message: /translate\(0x1000\) returned a block for pc 0x1008/ })
+  mode = 'not a block'
+  t.throws(run, { instanceOf: TypeError, message: /translate\(0x1000\) must return a Block or \{ block, guestSize \}/ })
+  mode = 'ok'
+  t.is(run().reason, 'halt')
+  t.is(reg(good.state, 1), 10n)
+  t.throws(() => new TieredCompiler().run(0x1000n, new Uint8Array(128), new Uint8Array(8)), { message: /no translate function/ })
+  t.throws(() => new TieredCompiler({ translate: 5 as never }), { instanceOf: TypeError })
+})
+
+// ---- the monitor --------------------------------------------------------------------------
+
+function monitoredWorkload() {
+  const p = buildProgram({ sections: ['loops', 'calls'], seed: 9 })
+  const { guest, jit } = setup(p, { decisionInterval: 1 << 14 })
+  const monitor = jit.enablePerformanceMonitor()
+  const result = runTiered(jit, guest)
+  return { p, guest, jit, monitor, result }
+}
+
+test("the report's fields are present and sane", (t) => {
+  const { jit, monitor, p } = monitoredWorkload()
+  const ends = monitor.events('compileEnd')
+  const r = monitor.generateReport()
+  t.is(r.eventsDropped, 0)
+  t.is(r.totalCompilations, ends.length)
+  t.true(r.totalCompilations > 300)
+  t.true(r.avgCompileTimeUs > 1 && r.avgCompileTimeUs < 100_000, `avg ${r.avgCompileTimeUs} µs`)
+  t.true(r.cacheHitRate > 0.5 && r.cacheHitRate <= 1, `hit rate ${r.cacheHitRate}`)
+  t.is(r.cacheMisses, ends.filter((e) => !e.background).length, 'every foreground compile followed a miss')
+  const inCode = (pc: bigint): boolean => pc >= BigInt(p.codeStart) && pc < BigInt(p.codeEnd)
+  t.is(r.slowestBlocks.length, 10)
+  t.true(r.slowestBlocks.every(([pc, us], k, all) => inCode(pc) && us > 0 && (k === 0 || us <= all[k - 1]![1])))
+  t.is(r.hottestBlocks.length, 10)
+  t.true(r.hottestBlocks.every(([pc, n], k, all) => inCode(pc) && (k === 0 || n <= all[k - 1]![1])))
+  t.is(r.hottestBlocks[0]![1], jit.executionCount(r.hottestBlocks[0]![0]))
+  t.true(r.hottestBlocks[0]![1] > 1000)
+  t.true(r.perTier[1]!.compilations > 0 && r.perTier[2]!.compilations > 0)
+  t.is(r.perTier[1]!.compilations + r.perTier[2]!.compilations, r.totalCompilations)
+  t.true(r.perTier[2]!.medianUs > r.perTier[1]!.medianUs, 'optimised compiles take longer')
+  t.is(r.backgroundCompilations, r.perTier[2]!.compilations)
+  t.true(r.promotions > 0 && r.promotionsByRoute['1→2']! > 0)
+  t.true(r.timeline.decisions > 0 && r.timeline.runs > 0 && r.timeline.blocksExecuted > 0)
+  const text = monitor.textReport()
+  t.regex(text, /Total compilations: \d+/)
+  t.regex(text, /Top 5 Hottest Blocks:\n {2}0x[0-9a-f]+: \d+ executions/)
+  t.log(text)
+})
+
+test('toChromeTrace() parses and has compile spans on per-tier tracks; the perf map names JIT blocks', (t) => {
+  const { monitor, p } = monitoredWorkload()
+  const trace = JSON.parse(JSON.stringify(monitor.toChromeTrace())) as { traceEvents: Array<{ name: string; ph: string; tid: number; cat?: string; args?: Record<string, unknown>; dur?: number }> }
+  const names = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args!.name)]))
+  const compiles = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'compile')
+  t.is(compiles.length, monitor.events('compileEnd').length)
+  for (const e of compiles) {
+    const track = names.get(e.tid)
+    const tier = e.args!.tier as number
+    t.regex(track ?? '', new RegExp(`^tier ${tier} compiles · ${e.args!.background ? 'thread \\d+' : 'main thread'}$`))
+  }
+  t.true([...names.values()].includes('tier 1 compiles · main thread'))
+  t.true([...names.values()].includes('tier 2 compiles · thread 0'))
+  t.true(trace.traceEvents.some((e) => e.ph === 'X' && e.cat === 'run' && names.get(e.tid) === 'guest'))
+
+  // One line per compile, in order (code memory is recycled, so an address may appear twice).
+  const ends = monitor.events('compileEnd') as Array<CompileEndEvent & { ts: number }>
+  const lines = monitor.toPerfMap().trimEnd().split('\n')
+  t.is(lines.length, ends.length)
+  for (const [k, line] of lines.entries()) {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) jit_t([12])_0x([0-9a-f]+)$/.exec(line)
+    t.truthy(m, line)
+    const e = ends[k]
+    t.is<bigint | undefined>(BigInt(`0x${m![1]}`), e!.address)
+    t.is(parseInt(m![2]!, 16), e!.codeSize)
+    t.is(Number(m![3]), e!.tier)
+    t.is(BigInt(`0x${m![4]}`), e!.pc)
+    t.true(e!.pc >= BigInt(p.codeStart) && e!.pc < BigInt(p.codeEnd))
+  }
+})
+
+// ---- threads ------------------------------------------------------------------------------
+
+test('runtimes in different worker threads never chain into each other’s code', async (t) => {
+  const sync = new SharedArrayBuffer(8)
+  const run = (first: boolean, value: number): Promise<{ r0: number; reason?: string }> =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(WORKER, { workerData: { mode: 'domain', first, value, sync } })
+      w.once('message', (m) => {
+        resolve(m)
+        void w.terminate()
+      })
+      w.once('error', reject)
+    })
+  const [a, b] = await Promise.all([run(true, 1), run(false, 2)])
+  t.is(b.r0, 2)
+  t.is(a.r0, 1, "worker A's block 0x100 jumped into worker B's block 0x200")
+  t.is(a.reason, 'halt')
+})
+
+test('guest state and memory may be SharedArrayBuffer-backed', (t) => {
+  const p = buildProgram({ sections: ['calls'], seed: 2 })
+  const ref = runReference(p)
+  const guest: Guest = newGuest(p, { sharedMemory: true })
+  t.true(guest.memory.buffer instanceof SharedArrayBuffer)
+  const jit = new TieredCompiler({ translate: guest.translate })
+  t.is(diffResults(runTiered(jit, guest), ref), undefined)
+})

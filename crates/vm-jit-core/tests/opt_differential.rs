@@ -1,0 +1,321 @@
+//! Differential testing of the optimiser (`vm_jit_core::opt`): on seeded random valid blocks (the
+//! generator of `tests/differential.rs`, `support/random_block.rs`), every pass alone and the
+//! default pipeline must produce a block that
+//!
+//! 1. the verifier accepts (and whose facts the pass computed correctly — `Optimizer` checks
+//!    this after every pass here),
+//! 2. the interpreter runs to exactly the original's result: exit reason, pc, trap code / fault
+//!    address, **remaining fuel**, final guest state and memory, and
+//! 3. compiled with Cranelift (`OptLevel::Speed`; Cranelift's IR verifier on for the pipeline's
+//!    output) runs to that result too.
+//!
+//! A variant whose output is the input unchanged is not compiled again (`tests/differential.rs`
+//! compiles every random block), and identical outputs of several variants are compiled once.
+//!
+//! `VMJIT_SEED` (default `DEFAULT_SEED`; decimal or 0x-hex) picks the seed, `VMJIT_OPT_DIFF_COUNT`
+//! (default 10,000) the number of blocks, `VMJIT_OPT_DIFF_INDEX` runs one block alone (what a
+//! failure message tells you to rerun), `VMJIT_OPT_DIFF_PRINT=1` prints each block before and
+//! after the pipeline. Blocks are spread over the available cores.
+
+#[path = "support/random_block.rs"]
+mod random_block;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use random_block::{random_block, random_bytes, Env, Rng};
+use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
+use vm_jit_core::interp;
+use vm_jit_core::ir::*;
+use vm_jit_core::opt::{OptimizationPass, Optimizer};
+use vm_jit_core::RunOutcome;
+
+const DEFAULT_SEED: u64 = 0x0b71_d1ff_0000_0001;
+const DEFAULT_COUNT: u64 = 10_000;
+const STATE_LEN: u32 = 256;
+
+#[derive(Clone, Debug)]
+struct Input {
+    state: Vec<u8>,
+    mem: Vec<u8>,
+    fuel: u64,
+    interrupt: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Run {
+    out: RunOutcome,
+    state: Vec<u8>,
+    mem: Vec<u8>,
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    let s = std::env::var(name).ok()?;
+    let s = s.trim().replace('_', "");
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    Some(v.unwrap_or_else(|_| panic!("{name}={s:?} is not a number")))
+}
+
+/// Each block has its own generator stream, so one block can be rerun alone.
+fn block_rng(seed: u64, index: u64) -> Rng {
+    let mut r = Rng::new(seed ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
+    r.next_u64();
+    r
+}
+
+fn random_input(rng: &mut Rng, mem_len: u64) -> Input {
+    let state = random_bytes(rng, STATE_LEN as usize);
+    let mem = random_bytes(rng, mem_len as usize);
+    let fuel = match rng.below(10) {
+        0..=3 => rng.below(20),
+        _ => rng.below(2000),
+    };
+    Input { state, mem, fuel, interrupt: rng.chance(2) }
+}
+
+fn run_interp(vb: &VerifiedBlock, input: &Input) -> Run {
+    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
+    let flag = AtomicU32::new(input.interrupt as u32);
+    let out = interp::run(vb, &mut state, &mut mem, input.fuel, &flag).expect("interpreter run");
+    Run { out, state, mem }
+}
+
+fn run_compiled(backend: &mut CraneliftBackend, vb: &VerifiedBlock, input: &Input) -> Result<Run, String> {
+    let code = backend.compile(vb).map_err(|e| format!("compile failed: {e}"))?;
+    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
+    let flag = AtomicU32::new(input.interrupt as u32);
+    let out = code.run(&mut state, &mut mem, input.fuel, Some(&flag)).map_err(|e| format!("run failed: {e}"))?;
+    Ok(Run { out, state, mem })
+}
+
+/// The first way `got` differs from `want`, if any.
+fn first_difference(want: &Run, got: &Run) -> Option<String> {
+    let (w, g) = (&want.out, &got.out);
+    if w != g {
+        return Some(format!("outcome: original {w:?}, optimised {g:?}"));
+    }
+    for (what, a, b) in [("state", &want.state, &got.state), ("memory", &want.mem, &got.mem)] {
+        if let Some(i) = a.iter().zip(b.iter()).position(|(x, y)| x != y) {
+            let at = i & !7;
+            let end = (at + 8).min(a.len());
+            return Some(format!(
+                "{what} byte {i}: original {:#04x}, optimised {:#04x} (bytes {at}..{end}: {:02x?} vs {:02x?})",
+                a[i],
+                b[i],
+                &a[at..end],
+                &b[at..end]
+            ));
+        }
+    }
+    None
+}
+
+/// The variants checked on every block: each pass alone, then the default pipeline.
+fn variants() -> Vec<(String, Optimizer)> {
+    let mut v: Vec<(String, Optimizer)> = OptimizationPass::ALL
+        .iter()
+        .map(|&p| {
+            let mut o = Optimizer::new();
+            o.add_pass(p);
+            (p.name().to_string(), o)
+        })
+        .collect();
+    v.push(("default pipeline".to_string(), Optimizer::default_pipeline()));
+    for (_, o) in &mut v {
+        o.verify_each(true);
+    }
+    v
+}
+
+/// Cranelift at `OptLevel::Speed`: with its IR verifier for the pipeline's output, without for
+/// single passes' (the verifier costs a quarter of the test's time; what it checks does not
+/// depend on which pass ran).
+struct Backends {
+    verifying: CraneliftBackend,
+    fast: CraneliftBackend,
+}
+
+impl Backends {
+    fn new() -> Backends {
+        let config = |verify| BackendConfig { verify, ..BackendConfig::with_opt_level(OptLevel::Speed) };
+        Backends {
+            verifying: CraneliftBackend::new(config(true)).expect("host ISA"),
+            fast: CraneliftBackend::new(config(false)).expect("host ISA"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    blocks: u64,
+    ops_before: u64,
+    /// Per variant: (blocks changed, ops after).
+    per_variant: BTreeMap<String, (u64, u64)>,
+    compiled: u64,
+    reasons: BTreeMap<&'static str, u64>,
+    optimise_time: Duration,
+    interp_time: Duration,
+    compile_time: Duration,
+}
+
+fn check_block(
+    seed: u64,
+    i: u64,
+    variants: &[(String, Optimizer)],
+    backends: &mut Backends,
+    totals: &mut Totals,
+    print_blocks: bool,
+) {
+    let mut rng = block_rng(seed, i);
+    let mem_len = if rng.chance(85) { 4096 } else { rng.below(24) };
+    let block = random_block(&mut rng, &Env { state_len: STATE_LEN, mem_len });
+    let vb = verify(block.clone()).unwrap_or_else(|e| {
+        panic!("the generator made an invalid block (seed {seed:#x}, block {i}): {e}\n{}", print(&block))
+    });
+    let input = random_input(&mut rng, mem_len);
+    let context = || format!("seed {seed:#x}, block {i} (rerun alone: VMJIT_SEED={seed:#x} VMJIT_OPT_DIFF_INDEX={i})");
+    let t = Instant::now();
+    let want = run_interp(&vb, &input);
+    totals.interp_time += t.elapsed();
+    *totals.reasons.entry(want.out.reason.name()).or_default() += 1;
+    totals.blocks += 1;
+    totals.ops_before += vb.op_count as u64;
+    let original_bytes = encode(&vb.block);
+    let mut compiled: Vec<Vec<u8>> = Vec::new();
+    for (name, optimizer) in variants {
+        let t = Instant::now();
+        let (out, _stats) = optimizer
+            .optimize(&vb)
+            .unwrap_or_else(|e| panic!("{name} failed\n  {}\n  {e}\noriginal:\n{}", context(), print_verified(&vb)));
+        totals.optimise_time += t.elapsed();
+        let entry = totals.per_variant.entry(name.clone()).or_default();
+        entry.1 += out.op_count as u64;
+        let bytes = encode(&out.block);
+        if bytes == original_bytes {
+            continue;
+        }
+        entry.0 += 1;
+        let fail = |engine: &str, problem: &str| -> ! {
+            panic!(
+                "{name}: the optimised block differs from the original ({engine})\n  {}\n  {problem}\n  \
+                 original: {:?}\n  input: fuel {}, interrupt {}, memory {} bytes\noriginal:\n{}\noptimised:\n{}",
+                context(),
+                want.out,
+                input.fuel,
+                input.interrupt,
+                input.mem.len(),
+                print_verified(&vb),
+                print_verified(&out)
+            )
+        };
+        let t = Instant::now();
+        let got = run_interp(&out, &input);
+        totals.interp_time += t.elapsed();
+        if let Some(problem) = first_difference(&want, &got) {
+            fail("interpreter", &problem);
+        }
+        if compiled.contains(&bytes) {
+            continue;
+        }
+        let t = Instant::now();
+        let pipeline = name == "default pipeline";
+        let backend = if pipeline { &mut backends.verifying } else { &mut backends.fast };
+        match run_compiled(backend, &out, &input) {
+            Ok(got) => {
+                if let Some(problem) = first_difference(&want, &got) {
+                    fail("compiled, speed", &problem);
+                }
+            }
+            Err(e) => fail("compiled, speed", &e),
+        }
+        totals.compile_time += t.elapsed();
+        totals.compiled += 1;
+        compiled.push(bytes);
+        if print_blocks && pipeline {
+            eprintln!("-- block {i} → {:?}\n{}\n-- optimised:\n{}", want.out, print_verified(&vb), print_verified(&out));
+        }
+    }
+}
+
+#[test]
+fn passes_preserve_behaviour_on_random_blocks() {
+    let seed = env_u64("VMJIT_SEED").unwrap_or(DEFAULT_SEED);
+    let count = env_u64("VMJIT_OPT_DIFF_COUNT").unwrap_or(DEFAULT_COUNT);
+    let only = env_u64("VMJIT_OPT_DIFF_INDEX");
+    let print_blocks = env_u64("VMJIT_OPT_DIFF_PRINT").unwrap_or(0) != 0;
+    let (first, end) = match only {
+        Some(i) => (i, i + 1),
+        None => (0, count),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as u64;
+    eprintln!("opt_differential: VMJIT_SEED={seed:#x} VMJIT_OPT_DIFF_COUNT={count} ({} blocks, {threads} threads)", end - first);
+    let start = Instant::now();
+    let next = AtomicU64::new(first);
+    let all = Mutex::new(Totals::default());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let variants = variants();
+                let mut backends = Backends::new();
+                let mut totals = Totals::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= end {
+                        break;
+                    }
+                    check_block(seed, i, &variants, &mut backends, &mut totals, print_blocks);
+                }
+                let mut all = all.lock().unwrap_or_else(|e| e.into_inner());
+                all.blocks += totals.blocks;
+                all.ops_before += totals.ops_before;
+                all.compiled += totals.compiled;
+                all.optimise_time += totals.optimise_time;
+                all.interp_time += totals.interp_time;
+                all.compile_time += totals.compile_time;
+                for (k, v) in totals.per_variant {
+                    let e = all.per_variant.entry(k).or_default();
+                    e.0 += v.0;
+                    e.1 += v.1;
+                }
+                for (k, v) in totals.reasons {
+                    *all.reasons.entry(k).or_default() += v;
+                }
+            });
+        }
+    });
+    let t = all.into_inner().unwrap();
+    eprintln!(
+        "opt_differential: {} blocks ({} ops), {} optimised blocks compiled, in {:.1} s (optimise+verify {:.1} s, \
+         interpret {:.1} s, compile+run {:.1} s, summed over threads); exits {:?}",
+        t.blocks,
+        t.ops_before,
+        t.compiled,
+        start.elapsed().as_secs_f64(),
+        t.optimise_time.as_secs_f64(),
+        t.interp_time.as_secs_f64(),
+        t.compile_time.as_secs_f64(),
+        t.reasons
+    );
+    for (name, (changed, ops_after)) in &t.per_variant {
+        eprintln!(
+            "  {name:<20} changed {changed:>6} blocks, ops {} → {} ({:+.1} %)",
+            t.ops_before,
+            ops_after,
+            (*ops_after as f64 / t.ops_before.max(1) as f64 - 1.0) * 100.0
+        );
+    }
+    if only.is_none() && t.blocks >= 2000 {
+        for r in ["exit", "halt", "trap", "fault", "fuel", "interrupt"] {
+            assert!(t.reasons.contains_key(r), "no block ended with reason {r}: {:?}", t.reasons);
+        }
+        // every pass does something on a fair share of random blocks
+        for (name, (changed, _)) in &t.per_variant {
+            assert!(*changed * 100 >= t.blocks, "{name} changed only {changed} of {} blocks", t.blocks);
+        }
+    }
+}
