@@ -280,3 +280,18 @@ test('epochExecutions closes epochs automatically', (t) => {
   d.observeCounters([4n], [2500])
   t.is(d.epochs, 11)
 })
+
+test('kthLargest (the adaptive threshold\'s quickselect) agrees with sorting', async (t) => {
+  const { kthLargest } = await import('../dist/hotspot/select.js')
+  let seed = 12345
+  const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+  for (let trial = 0; trial < 5000; trial++) {
+    const n = 1 + Math.floor(random() * 80)
+    const spread = trial % 3 === 0 ? 3 : 1000 // many ties, or few
+    const a = Float64Array.from({ length: n }, () => Math.floor(random() * spread))
+    const k = 1 + Math.floor(random() * n)
+    const expected = [...a].sort((x, y) => y - x)[k - 1]
+    if (kthLargest(a.slice(), n, k) !== expected) return t.fail(`n ${n} k ${k}: ${[...a]}`)
+  }
+  t.pass()
+})

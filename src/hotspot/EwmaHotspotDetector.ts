@@ -31,6 +31,7 @@
 // goes below the configured threshold.
 
 import { resolveEwmaConfig } from './config.js'
+import { kthLargest } from './select.js'
 import type { EwmaConfig } from './config.js'
 
 export type { EwmaConfig } from './config.js'
@@ -131,7 +132,7 @@ export class EwmaHotspotDetector {
   #rateEpoch = new Uint32Array(INITIAL_CAPACITY)
   /** Epochs closed when the block was first seen (or reset). */
   #firstEpoch = new Uint32Array(INITIAL_CAPACITY)
-  /** Slots with executions in the epoch under way (each once: #isTouched marks them). */
+  /** Slots with executions in the epoch under way (each once: #isTouched marks them; sized like the slots). */
   #touched = new Int32Array(INITIAL_CAPACITY)
   #touchedCount = 0
   #isTouched = new Uint8Array(INITIAL_CAPACITY)
@@ -240,28 +241,30 @@ export class EwmaHotspotDetector {
   /** Adds counters[i] executions to slot slots[i] for i < n (skips ≤ 0 and unmapped (−1) entries). */
   #observeSlots(slots: Int32Array, counters: ArrayLike<number>, n: number): void {
     // #add inlined over locals: this loop runs for thousands of blocks at every decision point.
-    // (No slot is created inside the loop, so the per-slot arrays cannot be reallocated under it.)
+    // No slot is created inside it, so the per-slot arrays cannot be reallocated under it, and
+    // #touched has room for every slot.
     const pending = this.#pending
     const total = this.#total
     const isTouched = this.#isTouched
+    const touched = this.#touched
+    let touchedCount = this.#touchedCount
     let sum = 0
-    let inlined = 0
     for (let i = 0; i < n; i++) {
       const d = counters[i]
       if (d > 0) {
         const slot = slots[i]
         if (slot < 0) continue
         if (isTouched[slot] === 0) {
-          this.#add(slot, d)
-        } else {
-          pending[slot] += d
-          total[slot] += d
-          inlined += d
+          isTouched[slot] = 1
+          touched[touchedCount++] = slot
         }
+        pending[slot] += d
+        total[slot] += d
         sum += d
       }
     }
-    this.#totalExecutions += inlined
+    this.#touchedCount = touchedCount
+    this.#totalExecutions += sum
     if (this.#epochExecutions !== 0) this.#autoTick(sum)
   }
 
@@ -305,10 +308,7 @@ export class EwmaHotspotDetector {
     this.#aboveCount = h
     let target = threshold
     const k = this.config.maxHotBlocks
-    if (this.config.adaptiveThreshold && h > k) {
-      const sorted = values.subarray(0, h).sort()
-      target = sorted[h - k]
-    }
+    if (this.config.adaptiveThreshold && h > k) target = kthLargest(values, h, k)
     this.#effective = Math.max(target, threshold + (this.#effective - threshold) * this.#decay)
   }
 
@@ -410,12 +410,7 @@ export class EwmaHotspotDetector {
   #add(slot: number, count: number): void {
     if (this.#isTouched[slot] === 0 && count > 0) {
       this.#isTouched[slot] = 1
-      if (this.#touchedCount === this.#touched.length) {
-        const grown = new Int32Array(this.#touched.length * 2)
-        grown.set(this.#touched)
-        this.#touched = grown
-      }
-      this.#touched[this.#touchedCount++] = slot
+      this.#touched[this.#touchedCount++] = slot // #touched has room for every slot (#grow)
     }
     this.#pending[slot] += count
     this.#total[slot] += count
@@ -478,7 +473,8 @@ export class EwmaHotspotDetector {
     this.#firstEpoch = grow(this.#firstEpoch, (n) => new Uint32Array(n))
     this.#isTouched = grow(this.#isTouched, (n) => new Uint8Array(n))
     this.#isAbove = grow(this.#isAbove, (n) => new Uint8Array(n))
-    // #above and #scratch hold at most one entry per slot
+    // #touched, #above and #scratch hold at most one entry per slot
+    this.#touched = grow(this.#touched, (n) => new Int32Array(n))
     this.#above = grow(this.#above, (n) => new Int32Array(n))
     this.#scratch = new Float64Array(cap)
   }

@@ -152,7 +152,11 @@ export class TieredCompiler {
     const n = native()
     this.#counters = new Uint32Array(new SharedArrayBuffer(4 * n.runtimeCounterSlots()))
     this.#control = new Int32Array(new SharedArrayBuffer(16))
+    this.#clockOffsetMs = performance.now() - n.nativeClockUs() / 1000
   }
+
+  /** performance.now() − native clock, in ms: puts background compile spans on the monitor's clock. */
+  readonly #clockOffsetMs: number
 
   /** The SharedArrayBuffer whose first i32 is the interrupt flag (for `TieredCompiler.interruptVia`). */
   get interruptBuffer(): SharedArrayBuffer {
@@ -568,12 +572,14 @@ export class TieredCompiler {
       this.#pendingBlocks.delete(job.pc)
       if (rec && rec.pendingJob === done.jobId) rec.pendingJob = undefined
       const stale = this.#generationOf(job.pc) !== job.generation
+      // Native timestamps → performance.now() milliseconds (offset measured at construction).
+      const toMs = (us: number): number => us / 1000 + this.#clockOffsetMs
       this.#monitor?.record({
         kind: 'compileEnd',
         pc: job.pc,
         tier: job.tier,
-        ts: performance.now(),
-        start: job.startedAt,
+        ts: toMs(done.endUs),
+        start: toMs(done.startUs),
         durationUs: done.endUs - done.startUs,
         codeSize: done.unit?.size ?? 0,
         address: done.unit?.address,

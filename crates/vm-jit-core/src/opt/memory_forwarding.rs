@@ -130,6 +130,16 @@ fn may_overlap(a: Addr, aw: u32, b: Addr, bw: u32) -> bool {
     b.off.wrapping_sub(a.off) < aw as u64 || a.off.wrapping_sub(b.off) < bw as u64
 }
 
+/// Known ranges tracked at once (the walk is linear in this; forgetting is always safe).
+const MAX_TRACKED: usize = 128;
+
+fn remember(known: &mut Vec<Known>, k: Known) {
+    if known.len() >= MAX_TRACKED {
+        known.remove(0);
+    }
+    known.push(k);
+}
+
 /// For each load that can be forwarded: where from.
 fn analyse(body: &Body, info: &BodyInfo, cfg: &Cfg, effects: &[super::util::Effects], nparams: usize) -> Vec<Option<Forward>> {
     // Every i64 value as base + offset (parameters are their own base).
@@ -182,13 +192,13 @@ fn analyse(body: &Body, info: &BodyInfo, cfg: &Cfg, effects: &[super::util::Effe
                         forward[i] = Some(Forward { value: k.value, shift, exact: false });
                     } else {
                         let v = info.op_value[i].expect("load defines a value");
-                        known.push(Known { addr: a, width: w, value: v, load: Some((*ty, *signed)) });
+                        remember(&mut known, Known { addr: a, width: w, value: v, load: Some((*ty, *signed)) });
                     }
                 }
                 Op::Store { width, addr: a, value } => {
                     let (a, w) = (addr[*a as usize], *width as u32);
                     known.retain(|k| !may_overlap(k.addr, k.width, a, w));
-                    known.push(Known { addr: a, width: w, value: *value, load: None });
+                    remember(&mut known, Known { addr: a, width: w, value: *value, load: None });
                 }
                 Op::Call { func, .. } if effects[*func as usize].writes_memory => known.clear(),
                 _ => {}

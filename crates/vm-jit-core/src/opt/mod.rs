@@ -159,7 +159,7 @@ impl Optimizer {
     }
 
     /// The tier-2 pipeline. Chosen by measurement on the README block, register-machine blocks
-    /// and the random blocks of `tests/opt_differential.rs` (see BENCHMARKS.md): inlining first
+    /// and the random blocks of `tests/opt_differential.rs` (`compare_pipelines` there): inlining first
     /// so that everything after sees through calls; copy propagation and state forwarding turn
     /// locals and guest registers into SSA values, which gives constant folding and memory
     /// forwarding something to work with; a second folding round cleans up what forwarding

@@ -69,6 +69,16 @@ struct Pending {
     covered: u8,
 }
 
+/// Slots and pending sets tracked at once (the walk is linear in this; forgetting is always safe).
+const MAX_TRACKED: usize = 128;
+
+fn remember(known: &mut Vec<Known>, k: Known) {
+    if known.len() >= MAX_TRACKED {
+        known.remove(0);
+    }
+    known.push(k);
+}
+
 /// For each op: the (old) value a `get_state` can be replaced by, and whether a `set_state` is
 /// dead.
 fn analyse(
@@ -99,7 +109,7 @@ fn analyse(
                     }
                     let w = ty.bytes();
                     pending.retain(|p| !overlap(p.off, p.width, *offset, w));
-                    known.push(Known { off: *offset, ty: *ty, value: info.op_value[i].expect("get_state") });
+                    remember(&mut known, Known { off: *offset, ty: *ty, value: info.op_value[i].expect("get_state") });
                 }
                 Op::SetState { offset, value } => {
                     let ty = info.value_types[*value as usize];
@@ -122,7 +132,10 @@ fn analyse(
                         }
                     });
                     known.retain(|k| !overlap(k.off, k.ty.bytes(), *offset, w));
-                    known.push(Known { off: *offset, ty, value: *value });
+                    remember(&mut known, Known { off: *offset, ty, value: *value });
+                    if pending.len() >= MAX_TRACKED {
+                        pending.remove(0); // forgetting a pending set only keeps it
+                    }
                     pending.push(Pending { at: i, off: *offset, width: w, covered: 0 });
                 }
                 Op::Load { .. } | Op::Store { .. } => pending.clear(),
