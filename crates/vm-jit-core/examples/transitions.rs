@@ -111,7 +111,13 @@ fn lookups() {
             samples.push(t.elapsed().as_secs_f64() * 1e9 / (reps * units) as f64);
         }
         black_box(sum);
-        println!("lookup {} units: {:.3} ns per lookup (median of {} rounds of {})", units, median(samples), rounds, reps * units);
+        println!(
+            "lookup {} units: {:.3} ns per lookup (median of {} rounds of {})",
+            units,
+            median(samples),
+            rounds,
+            reps * units
+        );
     }
 }
 

@@ -1,6 +1,7 @@
-//! Differential testing of the optimiser (`vm_jit_core::opt`): on seeded random valid blocks (the
-//! generator of `tests/differential.rs`, `support/random_block.rs`), every pass alone and the
-//! default pipeline must produce a block that
+//! Differential testing of the optimiser (`vm_jit_core::opt`): on seeded random valid blocks — the
+//! generator of `tests/differential.rs` (`support/random_block.rs`), and for every fourth block
+//! emulator-like code (`support/emu_block.rs`: guest registers in state, base + offset memory
+//! accesses) — every pass alone and the default pipeline must produce a block that
 //!
 //! 1. the verifier accepts (and whose facts the pass computed correctly — `Optimizer` checks
 //!    this after every pass here),
@@ -17,6 +18,8 @@
 //! failure message tells you to rerun), `VMJIT_OPT_DIFF_PRINT=1` prints each block before and
 //! after the pipeline. Blocks are spread over the available cores.
 
+#[path = "support/emu_block.rs"]
+mod emu_block;
 #[path = "support/random_block.rs"]
 mod random_block;
 
@@ -78,6 +81,26 @@ fn random_input(rng: &mut Rng, mem_len: u64) -> Input {
     Input { state, mem, fuel, interrupt: rng.chance(2) }
 }
 
+/// Block `i` of the run with `seed` and its input: every fourth an emulator-like block
+/// (`support/emu_block.rs`), the others from the general generator (`support/random_block.rs`).
+fn block_and_input(seed: u64, i: u64) -> (Block, Input) {
+    let mut rng = block_rng(seed, i);
+    if i % 4 == 3 {
+        let mem_len = if rng.chance(90) { 4096 } else { rng.below(64) };
+        let (block, presets) = emu_block::emu_block(&mut rng, mem_len);
+        let mut input = random_input(&mut rng, mem_len);
+        for (off, v) in presets {
+            input.state[off as usize..off as usize + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        (block, input)
+    } else {
+        let mem_len = if rng.chance(85) { 4096 } else { rng.below(24) };
+        let block = random_block(&mut rng, &Env { state_len: STATE_LEN, mem_len });
+        let input = random_input(&mut rng, mem_len);
+        (block, input)
+    }
+}
+
 fn run_interp(vb: &VerifiedBlock, input: &Input) -> Run {
     let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
     let flag = AtomicU32::new(input.interrupt as u32);
@@ -115,7 +138,8 @@ fn first_difference(want: &Run, got: &Run) -> Option<String> {
     None
 }
 
-/// The variants checked on every block: each pass alone, then the default pipeline.
+/// The variants checked on every block: each pass alone, state then memory forwarding, and the
+/// default pipeline.
 fn variants() -> Vec<(String, Optimizer)> {
     let mut v: Vec<(String, Optimizer)> = OptimizationPass::ALL
         .iter()
@@ -125,6 +149,10 @@ fn variants() -> Vec<(String, Optimizer)> {
             (p.name().to_string(), o)
         })
         .collect();
+    // memory forwarding sees equal addresses once state forwarding has made their bases one value
+    let mut sf_mf = Optimizer::new();
+    sf_mf.add_pass(OptimizationPass::StateForwarding).add_pass(OptimizationPass::MemoryForwarding);
+    v.push(("StateFwd+MemoryFwd".to_string(), sf_mf));
     v.push(("default pipeline".to_string(), Optimizer::default_pipeline()));
     for (_, o) in &mut v {
         o.verify_each(true);
@@ -157,6 +185,8 @@ struct Totals {
     /// Per variant: (blocks changed, ops after).
     per_variant: BTreeMap<String, (u64, u64)>,
     compiled: u64,
+    /// Blocks where memory forwarding changed state forwarding's output.
+    mf_after_sf: u64,
     reasons: BTreeMap<&'static str, u64>,
     optimise_time: Duration,
     interp_time: Duration,
@@ -171,13 +201,10 @@ fn check_block(
     totals: &mut Totals,
     print_blocks: bool,
 ) {
-    let mut rng = block_rng(seed, i);
-    let mem_len = if rng.chance(85) { 4096 } else { rng.below(24) };
-    let block = random_block(&mut rng, &Env { state_len: STATE_LEN, mem_len });
+    let (block, input) = block_and_input(seed, i);
     let vb = verify(block.clone()).unwrap_or_else(|e| {
         panic!("the generator made an invalid block (seed {seed:#x}, block {i}): {e}\n{}", print(&block))
     });
-    let input = random_input(&mut rng, mem_len);
     let context = || format!("seed {seed:#x}, block {i} (rerun alone: VMJIT_SEED={seed:#x} VMJIT_OPT_DIFF_INDEX={i})");
     let t = Instant::now();
     let want = run_interp(&vb, &input);
@@ -187,6 +214,7 @@ fn check_block(
     totals.ops_before += vb.op_count as u64;
     let original_bytes = encode(&vb.block);
     let mut compiled: Vec<Vec<u8>> = Vec::new();
+    let mut sf_bytes: Vec<u8> = Vec::new();
     for (name, optimizer) in variants {
         let t = Instant::now();
         let (out, _stats) = optimizer
@@ -196,6 +224,11 @@ fn check_block(
         let entry = totals.per_variant.entry(name.clone()).or_default();
         entry.1 += out.op_count as u64;
         let bytes = encode(&out.block);
+        match name.as_str() {
+            "StateForwarding" => sf_bytes = bytes.clone(),
+            "StateFwd+MemoryFwd" => totals.mf_after_sf += (bytes != sf_bytes) as u64,
+            _ => {}
+        }
         if bytes == original_bytes {
             continue;
         }
@@ -237,7 +270,12 @@ fn check_block(
         totals.compiled += 1;
         compiled.push(bytes);
         if print_blocks && pipeline {
-            eprintln!("-- block {i} → {:?}\n{}\n-- optimised:\n{}", want.out, print_verified(&vb), print_verified(&out));
+            eprintln!(
+                "-- block {i} → {:?}\n{}\n-- optimised:\n{}",
+                want.out,
+                print_verified(&vb),
+                print_verified(&out)
+            );
         }
     }
 }
@@ -253,7 +291,10 @@ fn passes_preserve_behaviour_on_random_blocks() {
         None => (0, count),
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8) as u64;
-    eprintln!("opt_differential: VMJIT_SEED={seed:#x} VMJIT_OPT_DIFF_COUNT={count} ({} blocks, {threads} threads)", end - first);
+    eprintln!(
+        "opt_differential: VMJIT_SEED={seed:#x} VMJIT_OPT_DIFF_COUNT={count} ({} blocks, {threads} threads)",
+        end - first
+    );
     let start = Instant::now();
     let next = AtomicU64::new(first);
     let all = Mutex::new(Totals::default());
@@ -274,6 +315,7 @@ fn passes_preserve_behaviour_on_random_blocks() {
                 all.blocks += totals.blocks;
                 all.ops_before += totals.ops_before;
                 all.compiled += totals.compiled;
+                all.mf_after_sf += totals.mf_after_sf;
                 all.optimise_time += totals.optimise_time;
                 all.interp_time += totals.interp_time;
                 all.compile_time += totals.compile_time;
@@ -301,6 +343,7 @@ fn passes_preserve_behaviour_on_random_blocks() {
         t.compile_time.as_secs_f64(),
         t.reasons
     );
+    eprintln!("  memory forwarding changed state forwarding's output in {} blocks", t.mf_after_sf);
     for (name, (changed, ops_after)) in &t.per_variant {
         eprintln!(
             "  {name:<20} changed {changed:>6} blocks, ops {} → {} ({:+.1} %)",
@@ -315,7 +358,159 @@ fn passes_preserve_behaviour_on_random_blocks() {
         }
         // every pass does something on a fair share of random blocks
         for (name, (changed, _)) in &t.per_variant {
-            assert!(*changed * 100 >= t.blocks, "{name} changed only {changed} of {} blocks", t.blocks);
+            assert!(*changed * 200 >= t.blocks, "{name} changed only {changed} of {} blocks", t.blocks);
         }
+        assert!(
+            t.mf_after_sf * 50 >= t.blocks,
+            "memory forwarding (after state forwarding) changed {} blocks",
+            t.mf_after_sf
+        );
+    }
+}
+
+/// Not a test: the measurement behind `Optimizer::default_pipeline`. Runs candidate pipelines on
+/// the same blocks and prints, per candidate and kind of block, the ops left (all, loads,
+/// state accesses) and the time spent. `cargo test --release --test opt_differential
+/// compare_pipelines -- --ignored --nocapture` (`VMJIT_OPT_DIFF_COUNT` blocks, default 2,000).
+#[test]
+#[ignore]
+fn compare_pipelines() {
+    use OptimizationPass::*;
+    let seed = env_u64("VMJIT_SEED").unwrap_or(DEFAULT_SEED);
+    let count = env_u64("VMJIT_OPT_DIFF_COUNT").unwrap_or(2000);
+    let candidates: Vec<(&str, Vec<OptimizationPass>)> = vec![
+        ("none", vec![]),
+        (
+            "brief",
+            vec![
+                Inlining,
+                ConstantFolding,
+                StateForwarding,
+                MemoryForwarding,
+                ConstantFolding,
+                DeadCodeElimination,
+                CfgSimplification,
+            ],
+        ),
+        ("default", Optimizer::default_pipeline().passes().to_vec()),
+        (
+            "cfg-first",
+            vec![
+                Inlining,
+                CfgSimplification,
+                CopyPropagation,
+                ConstantFolding,
+                StateForwarding,
+                MemoryForwarding,
+                CopyPropagation,
+                ConstantFolding,
+                DeadCodeElimination,
+                CfgSimplification,
+            ],
+        ),
+        (
+            "default+dce/cfg",
+            [Optimizer::default_pipeline().passes().to_vec(), vec![DeadCodeElimination, CfgSimplification]].concat(),
+        ),
+        (
+            "default+2nd-round",
+            [
+                Optimizer::default_pipeline().passes().to_vec(),
+                vec![
+                    CopyPropagation,
+                    ConstantFolding,
+                    StateForwarding,
+                    MemoryForwarding,
+                    ConstantFolding,
+                    DeadCodeElimination,
+                    CfgSimplification,
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "no-copyprop",
+            vec![
+                Inlining,
+                ConstantFolding,
+                StateForwarding,
+                MemoryForwarding,
+                ConstantFolding,
+                DeadCodeElimination,
+                CfgSimplification,
+            ],
+        ),
+        (
+            "early-copyprop",
+            vec![
+                Inlining,
+                CopyPropagation,
+                ConstantFolding,
+                StateForwarding,
+                MemoryForwarding,
+                ConstantFolding,
+                DeadCodeElimination,
+                CfgSimplification,
+            ],
+        ),
+        (
+            "both-copyprops",
+            vec![
+                Inlining,
+                CopyPropagation,
+                ConstantFolding,
+                StateForwarding,
+                MemoryForwarding,
+                CopyPropagation,
+                ConstantFolding,
+                DeadCodeElimination,
+                CfgSimplification,
+            ],
+        ),
+        (
+            "sf-before-cf",
+            vec![
+                Inlining,
+                CopyPropagation,
+                StateForwarding,
+                MemoryForwarding,
+                ConstantFolding,
+                DeadCodeElimination,
+                CfgSimplification,
+            ],
+        ),
+    ];
+    let blocks: Vec<(bool, VerifiedBlock)> =
+        (0..count).map(|i| (i % 4 == 3, verify(block_and_input(seed, i).0).expect("valid"))).collect();
+    eprintln!("{:<18} {:>8} | {:>30} | {:>30}", "pipeline", "", "emulator-like blocks", "general random blocks");
+    for (name, passes) in &candidates {
+        let mut o = Optimizer::new();
+        o.verify_each(false);
+        for p in passes {
+            o.add_pass(*p);
+        }
+        // [emu, general] × (ops, loads, state ops, µs)
+        let mut acc = [[0f64; 4]; 2];
+        for (emu, vb) in &blocks {
+            let t = Instant::now();
+            let (out, _) = o.optimize(vb).expect("optimise");
+            let us = t.elapsed().as_secs_f64() * 1e6;
+            let a = &mut acc[if *emu { 0 } else { 1 }];
+            let ops = |f: &dyn Fn(&Op) -> bool| {
+                out.block
+                    .main
+                    .ops
+                    .iter()
+                    .chain(out.block.funcs.iter().flat_map(|f| f.body.ops.iter()))
+                    .filter(|op| f(op))
+                    .count() as f64
+            };
+            a[0] += out.op_count as f64;
+            a[1] += ops(&|op| matches!(op, Op::Load { .. }));
+            a[2] += ops(&|op| matches!(op, Op::GetState { .. } | Op::SetState { .. }));
+            a[3] += us;
+        }
+        let fmt = |a: &[f64; 4]| format!("{:>7.0} ops {:>5.0} ld {:>6.0} st {:>6.0} µs", a[0], a[1], a[2], a[3]);
+        eprintln!("{name:<18} {:>8} | {} | {}", passes.len(), fmt(&acc[0]), fmt(&acc[1]));
     }
 }

@@ -127,7 +127,7 @@ impl NativeRuntime {
 
     /// Queues a compile on a background thread. The result is both returned through the
     /// Promise and kept for `drainCompleted` (which is how a running guest picks it up).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Promise<UnitInfo>")]
     pub fn compile_unit_async<'env>(
         &mut self,
         env: &'env Env,

@@ -75,6 +75,11 @@ fn align_up(x: usize, a: usize) -> usize {
 /// Lays the functions out (the first is the entry point, at offset 0) and writes them into fresh
 /// executable memory with every reference resolved.
 pub fn place(funcs: &[CompiledFunction], align: usize) -> Result<CodeRegion, IrError> {
+    place_with(funcs, align, false)
+}
+
+/// `place`, optionally as permanent code (the trampoline: see `CodeRegion::install_permanent`).
+pub fn place_with(funcs: &[CompiledFunction], align: usize, permanent: bool) -> Result<CodeRegion, IrError> {
     let mut offsets = Vec::with_capacity(funcs.len());
     let mut size = 0;
     for f in funcs {
@@ -99,7 +104,7 @@ pub fn place(funcs: &[CompiledFunction], align: usize) -> Result<CodeRegion, IrE
         }
     }
     let mut failure = None;
-    let region = CodeRegion::install(size, |buf, base| {
+    let write = |buf: &mut [u8], base: usize| {
         for (f, off) in funcs.iter().zip(&offsets) {
             buf[*off..*off + f.bytes.len()].copy_from_slice(&f.bytes);
         }
@@ -112,8 +117,9 @@ pub fn place(funcs: &[CompiledFunction], align: usize) -> Result<CodeRegion, IrE
                 failure = Some(e);
             }
         }
-    })
-    .map_err(|e| IrError::new(format!("could not allocate executable memory: {e}")))?;
+    };
+    let region = if permanent { CodeRegion::install_permanent(size, write) } else { CodeRegion::install(size, write) }
+        .map_err(|e| IrError::new(format!("could not allocate executable memory: {e}")))?;
     match failure {
         Some(e) => Err(e),
         None => Ok(region),

@@ -58,7 +58,7 @@ fn build() -> Result<(CodeRegion, Trampoline), IrError> {
         .map_err(|e| IrError::new(format!("could not compile the trampoline: {:?}", e.inner)))?;
     let f =
         link::CompiledFunction::from_cranelift(crate::lower::FuncKey::Main, cctx.compiled_code().unwrap(), &cctx.func)?;
-    let region = link::place(&[f], 16)?;
+    let region = link::place_with(&[f], 16, true)?;
     // SAFETY: the region holds a function with exactly this signature (the host C convention).
     let entry: Trampoline = unsafe { std::mem::transmute(region.as_ptr()) };
     Ok((region, entry))

@@ -12,6 +12,8 @@ pub struct CodeRegion {
     len: usize,
     /// Bytes mapped (a multiple of the page size).
     mapped: usize,
+    /// Counted in `stats()` (everything but the runtime's own fixed code, e.g. the trampoline).
+    tracked: bool,
 }
 
 // SAFETY: the region is immutable executable memory once constructed; the pointer is only
@@ -23,6 +25,16 @@ impl CodeRegion {
     /// Places `len` bytes of code: `write` fills the (writable) buffer, given the address it will
     /// run at so that it can resolve relocations; then the pages become read+execute.
     pub fn install(len: usize, write: impl FnOnce(&mut [u8], usize)) -> io::Result<CodeRegion> {
+        Self::place(len, write, true)
+    }
+
+    /// Like `install`, for code that lives as long as the process (the trampoline): not counted
+    /// in `stats()`, so live-code figures show only what users compiled.
+    pub fn install_permanent(len: usize, write: impl FnOnce(&mut [u8], usize)) -> io::Result<CodeRegion> {
+        Self::place(len, write, false)
+    }
+
+    fn place(len: usize, write: impl FnOnce(&mut [u8], usize), tracked: bool) -> io::Result<CodeRegion> {
         if len == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty code"));
         }
@@ -31,8 +43,10 @@ impl CodeRegion {
         let buf = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
         write(buf, ptr as usize);
         // Counted as live before anything can fail, so that Drop's uncounting stays balanced.
-        pool::note_live(mapped as isize, 1);
-        let region = CodeRegion { ptr, len, mapped };
+        if tracked {
+            pool::note_live(mapped as isize, 1);
+        }
+        let region = CodeRegion { ptr, len, mapped, tracked };
         sys::make_rx(ptr, mapped)?;
         sys::flush_icache(ptr, len)?;
         Ok(region)
@@ -59,7 +73,9 @@ impl CodeRegion {
 
 impl Drop for CodeRegion {
     fn drop(&mut self) {
-        pool::note_live(-(self.mapped as isize), -1);
+        if self.tracked {
+            pool::note_live(-(self.mapped as isize), -1);
+        }
         pool::give_back(self.ptr, self.mapped);
     }
 }

@@ -447,7 +447,8 @@ mod tests {
             b.exit_const(0);
         });
         let out = run_pass(ConstantFolding, block);
-        let ops_left = out.block.main.ops.iter().filter(|op| !matches!(op, Op::Const { .. } | Op::SetState { .. })).count();
+        let ops_left =
+            out.block.main.ops.iter().filter(|op| !matches!(op, Op::Const { .. } | Op::SetState { .. })).count();
         assert_eq!(ops_left, 1, "{}", main_text(&out)); // the exit
     }
 

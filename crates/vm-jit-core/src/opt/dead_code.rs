@@ -29,9 +29,8 @@ use crate::ir::*;
 
 pub fn run(vb: &VerifiedBlock) -> VerifiedBlock {
     let effects = helper_effects(vb);
-    let out = per_body(vb, |vb, body, info, params, main| {
-        dce_body(vb.block.pc, body, info, params.len(), main, &effects)
-    });
+    let out =
+        per_body(vb, |vb, body, info, params, main| dce_body(vb.block.pc, body, info, params.len(), main, &effects));
     drop_unused_helpers(out)
 }
 
@@ -60,7 +59,7 @@ fn dce_body(
     }
     let mut jump_to: Vec<Option<Label>> = vec![None; n];
     let mut succs: Vec<Vec<u32>> = cfg.succs.clone();
-    for b in 0..nb {
+    for (b, succ) in succs.iter_mut().enumerate() {
         let last = cfg.block_ops(b as u32).end - 1;
         if let Op::Brif { cond, then_label, else_label } = &ops[last] {
             let taken = match konst[*cond as usize] {
@@ -70,7 +69,7 @@ fn dce_body(
             };
             if let Some(l) = taken {
                 jump_to[last] = Some(l);
-                succs[b] = vec![cfg.block_of_op[info.label_pos[l as usize]]];
+                *succ = vec![cfg.block_of_op[info.label_pos[l as usize]]];
             }
         }
     }

@@ -63,15 +63,15 @@ fn inline_into(
     if !body.ops.iter().any(|op| matches!(op, Op::Call { func, .. } if small(*func))) {
         return (body.clone(), info.clone());
     }
-    let limit = (body.ops.len() * 4).max(4096).min(MAX_OPS);
+    let limit = (body.ops.len() * 4).clamp(4096, MAX_OPS);
     let mut rw = Rewriter::new(body, info, nparams, main, vb.block.pc);
     for (i, op) in body.ops.iter().enumerate() {
         if let Op::Call { func, args } = op {
             let (cb, ci) = &flat[*func as usize];
             let fits = small(*func)
                 && rw.num_ops() + cb.ops.len() + cb.locals.len() * 2 + 4 <= limit
-                && rw.num_locals() + cb.locals.len() + 1 <= MAX_LOCALS
-                && rw.num_labels() + cb.num_labels as usize + 1 <= MAX_LABELS;
+                && rw.num_locals() + cb.locals.len() < MAX_LOCALS
+                && rw.num_labels() + (cb.num_labels as usize) < MAX_LABELS;
             if fits {
                 let result = vb.block.funcs[*func as usize].result;
                 inline_call(&mut rw, info, i, args, result, cb, ci);

@@ -141,7 +141,13 @@ fn remember(known: &mut Vec<Known>, k: Known) {
 }
 
 /// For each load that can be forwarded: where from.
-fn analyse(body: &Body, info: &BodyInfo, cfg: &Cfg, effects: &[super::util::Effects], nparams: usize) -> Vec<Option<Forward>> {
+fn analyse(
+    body: &Body,
+    info: &BodyInfo,
+    cfg: &Cfg,
+    effects: &[super::util::Effects],
+    nparams: usize,
+) -> Vec<Option<Forward>> {
     // Every i64 value as base + offset (parameters are their own base).
     let nvals = info.value_types.len();
     let mut addr: Vec<Addr> = (0..nvals as Value).map(|v| Addr { base: Some(v), off: 0 }).collect();
@@ -157,8 +163,12 @@ fn analyse(body: &Body, info: &BodyInfo, cfg: &Cfg, effects: &[super::util::Effe
                 addr[v as usize] = Addr { base: None, off: bits };
             }
             Op::IntBin { op: IntBinOp::Add, a, b } => match (konst[a as usize], konst[b as usize]) {
-                (_, Some(c)) => addr[v as usize] = Addr { off: addr[a as usize].off.wrapping_add(c), ..addr[a as usize] },
-                (Some(c), _) => addr[v as usize] = Addr { off: addr[b as usize].off.wrapping_add(c), ..addr[b as usize] },
+                (_, Some(c)) => {
+                    addr[v as usize] = Addr { off: addr[a as usize].off.wrapping_add(c), ..addr[a as usize] }
+                }
+                (Some(c), _) => {
+                    addr[v as usize] = Addr { off: addr[b as usize].off.wrapping_add(c), ..addr[b as usize] }
+                }
                 _ => {}
             },
             Op::IntBin { op: IntBinOp::Sub, a, b } => {

@@ -68,7 +68,13 @@ pub fn assert_same_behaviour(a: &VerifiedBlock, b: &VerifiedBlock) {
             (out, s, m)
         };
         let (want, got) = (run(a), run(b));
-        assert_eq!(want, got, "seed {seed}, fuel {fuel}\nbefore:\n{}\nafter:\n{}", print_verified(a), print_verified(b));
+        assert_eq!(
+            want,
+            got,
+            "seed {seed}, fuel {fuel}\nbefore:\n{}\nafter:\n{}",
+            print_verified(a),
+            print_verified(b)
+        );
     }
 }
 

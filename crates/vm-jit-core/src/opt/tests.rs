@@ -82,11 +82,66 @@ pub fn register_machine_block() -> Block {
 }
 
 #[test]
-fn show() {
-    for (name, block) in [("readme", sum_words_block()), ("regmachine", register_machine_block())] {
+fn pass_names_parse_in_every_spelling() {
+    for p in OptimizationPass::ALL {
+        assert_eq!(OptimizationPass::parse(p.name()), Ok(p));
+    }
+    assert_eq!(OptimizationPass::parse("constantFolding"), Ok(OptimizationPass::ConstantFolding));
+    assert_eq!(OptimizationPass::parse("dead_code_elimination"), Ok(OptimizationPass::DeadCodeElimination));
+    let e = OptimizationPass::parse("peephole").unwrap_err();
+    assert!(e.message.contains("unknown optimization pass \"peephole\""), "{e}");
+    assert!(e.message.contains("ConstantFolding, DeadCodeElimination"), "{e}");
+}
+
+#[test]
+fn empty_pipeline_returns_the_block() {
+    let vb = verified(sum_words_block());
+    let (out, stats) = Optimizer::new().optimize(&vb).unwrap();
+    assert_eq!(out, vb);
+    assert_eq!((stats.ops_before, stats.ops_after, stats.passes.len()), (27, 27, 0));
+}
+
+#[test]
+fn default_pipeline_on_the_readme_block() {
+    let vb = verified(sum_words_block());
+    let (out, stats) = Optimizer::default_pipeline().optimize(&vb).unwrap();
+    assert_same_behaviour(&vb, &out);
+    assert_eq!(stats.passes.len(), Optimizer::default_pipeline().passes().len());
+    assert_eq!((stats.ops_before, stats.ops_after), (27, 26));
+    // the loop keeps its shape (one back edge, the load and its guest pc); the jump into the
+    // header is a fallthrough now
+    let text = main_text(&out);
+    assert!(!text.contains("jump L0\nL0:"), "{text}");
+    assert!(text.contains("mark 0x1008\n  v5 = get_state.i64 80"), "{text}");
+    assert_eq!(count_main(&out, |op| matches!(op, Op::Jump { .. })), 1);
+}
+
+#[test]
+fn default_pipeline_on_a_register_machine_block() {
+    let vb = verified(register_machine_block());
+    let (out, stats) = Optimizer::default_pipeline().optimize(&vb).unwrap();
+    assert_same_behaviour(&vb, &out);
+    assert_eq!((stats.ops_before, stats.ops_after), (48, 25));
+    let gets = count_main(&out, |op| matches!(op, Op::GetState { .. }));
+    let sets = count_main(&out, |op| matches!(op, Op::SetState { .. }));
+    assert_eq!((gets, sets), (3, 5)); // x1, x2, x0; x3..x7 as they are at the exit
+    assert_eq!(count_main(&out, |op| matches!(op, Op::Load { .. })), 0); // forwarded from the store
+    assert_eq!(count_main(&out, |op| matches!(op, Op::Mark { .. })), 1); // only the store's survives
+    let store = out.block.main.ops.iter().position(|op| matches!(op, Op::Store { .. })).unwrap();
+    assert_eq!(out.main.marks[store], 0x1008, "{}", main_text(&out));
+}
+
+/// Release builds verify once, at the end: the result is the same, and verified.
+#[test]
+fn verifying_only_at_the_end_gives_the_same_block() {
+    for block in [sum_words_block(), register_machine_block()] {
         let vb = verified(block);
-        let (out, stats) = Optimizer::default_pipeline().optimize(&vb).unwrap();
-        assert_same_behaviour(&vb, &out);
-        eprintln!("=== {name}\n{}\n--- after\n{}\n{stats:#?}", print_verified(&vb), print_verified(&out));
+        let mut once = Optimizer::default_pipeline();
+        once.verify_each(false);
+        let (a, sa) = once.optimize(&vb).unwrap();
+        let (b, _) = Optimizer::default_pipeline().verify_each(true).optimize(&vb).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(verify(a.block.clone()).unwrap(), a);
+        assert!(sa.total_time >= sa.passes.iter().map(|p| p.time).sum());
     }
 }

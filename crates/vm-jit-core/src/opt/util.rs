@@ -142,7 +142,9 @@ pub(crate) fn map_locals(op: &mut Op, mut f: impl FnMut(Local) -> Local) {
 pub(crate) fn is_back_branch(op: &Op, i: usize, info: &BodyInfo) -> bool {
     match op {
         Op::Jump { label } => info.is_back_edge(i, *label),
-        Op::Brif { then_label, else_label, .. } => info.is_back_edge(i, *then_label) || info.is_back_edge(i, *else_label),
+        Op::Brif { then_label, else_label, .. } => {
+            info.is_back_edge(i, *then_label) || info.is_back_edge(i, *else_label)
+        }
         _ => false,
     }
 }
@@ -272,7 +274,9 @@ impl Rewriter {
         match op {
             Op::Load { .. } | Op::Store { .. } | Op::Call { .. } => true,
             Op::Jump { label } => self.bound[*label as usize],
-            Op::Brif { then_label, else_label, .. } => self.bound[*then_label as usize] || self.bound[*else_label as usize],
+            Op::Brif { then_label, else_label, .. } => {
+                self.bound[*then_label as usize] || self.bound[*else_label as usize]
+            }
             _ => false,
         }
     }
@@ -359,7 +363,8 @@ impl Rewriter {
             }
         }
         let renumber_locals = locals.len() != self.locals.len();
-        let renumber_labels = label_pos.len() != self.num_labels as usize || label_new.iter().enumerate().any(|(a, b)| *b != a as u32);
+        let renumber_labels =
+            label_pos.len() != self.num_labels as usize || label_new.iter().enumerate().any(|(a, b)| *b != a as u32);
         if renumber_labels || renumber_locals {
             for op in &mut self.ops {
                 map_labels(op, |l| {
@@ -408,7 +413,13 @@ pub(crate) fn assemble(pc: u64, funcs: Vec<NewFunc>, main: (Body, BodyInfo)) -> 
         infos.push(f.info);
     }
     extent(&main.0, &main.1);
-    VerifiedBlock { block: Block { pc, funcs: block_funcs, main: main.0 }, main: main.1, funcs: infos, state_size, op_count }
+    VerifiedBlock {
+        block: Block { pc, funcs: block_funcs, main: main.0 },
+        main: main.1,
+        funcs: infos,
+        state_size,
+        op_count,
+    }
 }
 
 /// Runs `f` on every body of `vb` (helpers, then main) and assembles the result. `f` gets the
@@ -504,7 +515,9 @@ pub(crate) fn helper_effects(vb: &VerifiedBlock) -> Vec<Effects> {
         for (i, op) in f.body.ops.iter().enumerate() {
             match op {
                 Op::GetState { ty, offset } => e.reads_state.add(*offset, ty.bytes()),
-                Op::SetState { offset, value } => e.writes_state.add(*offset, info.value_types[*value as usize].bytes()),
+                Op::SetState { offset, value } => {
+                    e.writes_state.add(*offset, info.value_types[*value as usize].bytes())
+                }
                 Op::Load { .. } => e.can_exit = true,
                 Op::Store { .. } => {
                     e.can_exit = true;
