@@ -4,10 +4,11 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use crate::backend::{with_thread_backend, BackendConfig, CompiledBlock};
+use crate::backend::{with_thread_backend, BackendConfig, CompiledBlock, OptLevel};
 use crate::interp::Program;
 use crate::ir::{IrError, Op, VerifiedBlock};
 use crate::lower::ChainInfo;
+use crate::opt::Optimizer;
 
 use super::registry;
 
@@ -97,6 +98,14 @@ fn build_with_id(
             code_size: 0,
             op_count: vb.op_count,
         });
+    };
+    // Tier 2 is our IR passes, then Cranelift at opt_level speed (docs/ARCHITECTURE.md).
+    let optimized;
+    let vb = if config.opt_level != OptLevel::None {
+        optimized = Optimizer::default_pipeline().optimize(vb)?.0;
+        &optimized
+    } else {
+        vb
     };
     let (slot_of_op, exit_pcs) = if chainable { chainable_exits(vb) } else { (Vec::new(), Vec::new()) };
     // The slots live at a fixed heap address that the code embeds, so they exist before the code.
