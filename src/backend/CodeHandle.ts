@@ -17,22 +17,24 @@ import type { OptLevel } from './CraneliftBackend.js'
 
 export class CodeHandle {
   readonly #code: NativeCode
-  readonly #size: number
+  #size = -1
   readonly #optLevel: OptLevel
   readonly #pc: bigint
   #freed = false
 
-  /** @internal Created by CraneliftBackend.compile(). */
-  constructor(code: NativeCode) {
+  /**
+   * @internal Created by CraneliftBackend.compile(), which knows the pc and opt level: asking
+   * the native object costs a call each, on the compile path that tier 1 keeps short.
+   */
+  constructor(code: NativeCode, pc: bigint, optLevel: OptLevel) {
     this.#code = code
-    // Cached so that describing a freed handle never needs native code.
-    this.#size = code.size
-    this.#optLevel = code.optLevel as OptLevel
-    this.#pc = code.pc
+    this.#optLevel = optLevel
+    this.#pc = pc
   }
 
-  /** Bytes of machine code. */
+  /** Bytes of machine code (read once, kept so that a freed handle still describes itself). */
   get size(): number {
+    if (this.#size < 0) this.#size = this.#code.size
     return this.#size
   }
 
@@ -58,6 +60,7 @@ export class CodeHandle {
   /** Releases the machine code now rather than at garbage collection. Idempotent. */
   free(): void {
     if (this.#freed) return
+    if (this.#size < 0) this.#size = this.#code.size
     this.#freed = true
     this.#code.free()
   }

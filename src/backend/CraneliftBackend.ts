@@ -61,6 +61,6 @@ export class CraneliftBackend {
       throw new TypeError(`CraneliftBackend.compile: expected a Block (from IRBuilder.finish() or Block.fromBytes()), got ${describe(block)}`)
     }
     const { optLevel, enableSimd, enableInlining } = this.#config
-    return new CodeHandle(native().compileBlock(block.bytes, { optLevel, enableSimd, enableInlining }))
+    return new CodeHandle(native().compileBlock(block.bytes, { optLevel, enableSimd, enableInlining }), block.pc, optLevel)
   }
 }
