@@ -41,7 +41,7 @@ export declare class NativeRuntime {
    * Queues a compile on a background thread. The result is both returned through the
    * Promise and kept for `drainCompleted` (which is how a running guest picks it up).
    */
-  compileUnitAsync(bytes: Uint8Array, optLevel: string, jobId: number): object
+  compileUnitAsync(bytes: Uint8Array, optLevel: string, jobId: number): Promise<UnitInfo>
   /** Background compiles finished since the last call; their units can now be installed. */
   drainCompleted(): Array<CompletedCompile>
   /** Makes unit `id` the code for its pc (and what chains to that pc jump into). */
@@ -108,11 +108,49 @@ export interface CompletedCompile {
   thread: number
 }
 
+/** The default (tier-2) pipeline, as pass names. */
+export declare function defaultOptimizationPipeline(): Array<string>
+
 /** Interprets a block on `state` and `memory` in place. */
 export declare function interpretBlock(bytes: Uint8Array, state: Uint8Array, memory: Uint8Array, fuelLimit: number): RunResult
 
 /** Microseconds on the native clock that background compile timestamps use. */
 export declare function nativeClockUs(): number
+
+/** The names `optimizeBlock` accepts, in the order the passes are declared. */
+export declare function optimizationPasses(): Array<string>
+
+/**
+ * Decodes and verifies `bytes`, runs `passes` in order, verifies the result and encodes it.
+ * Throws on malformed or invalid IR, or an unknown pass name.
+ */
+export declare function optimizeBlock(bytes: Uint8Array, passes: Array<string>): OptimizeResult
+
+/** One pass's run. */
+export interface OptimizePassStats {
+  /** The pass's name ('ConstantFolding', …). */
+  pass: string
+  /** Ops in all bodies before and after the pass. */
+  opsBefore: number
+  opsAfter: number
+  /** Time in the pass, in microseconds. */
+  timeUs: number
+}
+
+export interface OptimizeResult {
+  /** The optimised block's binary encoding (verified). */
+  bytes: Uint8Array
+  pc: bigint
+  opsBefore: number
+  opsAfter: number
+  /** Bytes of guest state the optimised block touches. */
+  stateSize: number
+  passes: Array<OptimizePassStats>
+  /** Time in the verifier, in microseconds. */
+  verifyTimeUs: number
+  /** Wall time of the whole optimisation (decoding and encoding not included), in microseconds. */
+  totalTimeUs: number
+}
 
 /**
  * Runs a benchmark kernel written in plain Rust (`sum`, `sieve`, `crc32`) on state and memory,

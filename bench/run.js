@@ -8,13 +8,14 @@
 //   npm run bench -- --out file.json      write the JSON elsewhere (default bench/results/latest.json)
 //
 // Sections: compile (compile latency), kernels (loop kernels: interpreter vs tier 1 vs tier 2 vs
-// plain Rust), churn (100,000 compile/free cycles; GC-only variant in a child process).
+// plain Rust), churn (100,000 compile/free cycles; GC-only variant in a child process), runtime
+// (the tiered runtime: block transitions, cache lookups, detection overhead, steady state, stalls).
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { machine, nowNs } = require('./util.js')
 
-const SECTIONS = [require('./compile.js'), require('./kernels.js'), require('./churn.js')]
+const SECTIONS = [require('./compile.js'), require('./kernels.js'), require('./churn.js'), require('./runtime.js')]
 
 function usage(message) {
   if (message) console.error(`bench: ${message}`)

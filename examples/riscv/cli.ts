@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // vm-jit-riscv: run a static RISC-V (RV64GC) Linux executable under vm-jit-native.
 //
-//   vm-jit-riscv [--tier interp|fast|optimized|tiered] [--stats] [--verbose] [--count]
-//                [--memory MiB] program [args…]
+//   vm-jit-riscv [--tier interp|fast|optimized|tiered] [--engine runtime|blocks] [--stats]
+//                [--verbose] [--count] [--memory MiB] program [args…]
 //
 // The exit code is the guest's (128 + signal number when it dies of a signal).
 
-import { basename } from 'node:path'
 import { TIERS } from './engine/Engine.ts'
 import type { Tier } from './engine/Engine.ts'
+import { ENGINE_KINDS } from './engine/createEngine.ts'
+import type { EngineKind } from './engine/createEngine.ts'
 import { Machine } from './machine.ts'
 
 const USAGE = `usage: vm-jit-riscv [options] program [args...]
@@ -17,6 +18,8 @@ Runs a static RISC-V 64-bit Linux executable (riscv64-linux-gnu-gcc -static) wit
 
 options:
   --tier T        interp | fast | optimized | tiered (default tiered)
+  --engine E      runtime: the package's TieredCompiler (default); blocks: one native call
+                  per block through Interpreter / CraneliftBackend / CodeHandle
   --stats         print the JIT report to stderr when the guest exits
   --count         count guest instructions retired (slower; shown by --stats)
   --verbose       report unimplemented system calls and other approximations
@@ -26,6 +29,7 @@ options:
 
 interface CliOptions {
   tier: Tier
+  engine: EngineKind
   stats: boolean
   verbose: boolean
   count: boolean
@@ -35,7 +39,7 @@ interface CliOptions {
 }
 
 function parse(argv: string[]): CliOptions | string {
-  const o: Partial<CliOptions> & { tier: Tier } = { tier: 'tiered', stats: false, verbose: false, count: false, memoryMiB: 256 }
+  const o: Partial<CliOptions> & { tier: Tier; engine: EngineKind } = { tier: 'tiered', engine: 'runtime', stats: false, verbose: false, count: false, memoryMiB: 256 }
   let k = 0
   for (; k < argv.length; k++) {
     const a = argv[k]
@@ -55,6 +59,12 @@ function parse(argv: string[]): CliOptions | string {
         const t = value()
         if (!TIERS.includes(t as Tier)) return `unknown tier '${t}' (expected ${TIERS.join(', ')})`
         o.tier = t as Tier
+        break
+      }
+      case '--engine': {
+        const e = value()
+        if (!ENGINE_KINDS.includes(e as EngineKind)) return `unknown engine '${e}' (expected ${ENGINE_KINDS.join(', ')})`
+        o.engine = e as EngineKind
         break
       }
       case '--stats': o.stats = true; break
@@ -95,9 +105,11 @@ function main(): number {
       memorySize: opts.memoryMiB << 20,
       verbose,
       translator: { countInstructions: opts.count },
+      stats: opts.stats,
+      engine: opts.engine,
     })
   } catch (err) {
-    process.stderr.write(`vm-jit-riscv: ${basename(opts.program)}: ${(err as Error).message}\n`)
+    process.stderr.write(`vm-jit-riscv: ${(err as Error).message}\n`)
     return 127
   }
   const t0 = performance.now()

@@ -6,11 +6,12 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import type { RunExit } from 'vm-jit-native'
 import { createEngine } from './engine/createEngine.ts'
+import type { EngineKind } from './engine/createEngine.ts'
 import type { Engine, Tier } from './engine/Engine.ts'
 import { loadElf } from './loader.ts'
 import type { LoadedProgram } from './loader.ts'
 import { DEFAULT_MEMORY_SIZE, GuestMemory } from './memory.ts'
-import { GuestState, X_NAMES } from './state.ts'
+import { GuestState, STATE_SIZE, X_NAMES } from './state.ts'
 import { FdTable } from './syscalls/fd.ts'
 import { doSyscall, GuestExit } from './syscalls/index.ts'
 import type { GuestIO, SyscallContext } from './syscalls/index.ts'
@@ -22,6 +23,9 @@ import { Translator } from './translate/translator.ts'
 import type { TranslatorOptions } from './translate/translator.ts'
 import { processIO } from './io.ts'
 import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL } from './traps.ts'
+
+/** Loop iterations between exits of a loop running inside one block (tiered runtime). */
+export const LOOP_EXIT_INTERVAL = Number(process.env.LOOPX ?? 16)
 
 export interface MachineOptions {
   /** Execution strategy (default 'tiered'). */
@@ -42,6 +46,10 @@ export interface MachineOptions {
   translator?: TranslatorOptions
   /** Host path of the executable (for /proc/self/exe). */
   exePath?: string
+  /** Collect statistics for report() (the tiered runtime's performance monitor). */
+  stats?: boolean
+  /** 'runtime' (TieredCompiler, default) or 'blocks' (the emulator's per-block loop). */
+  engine?: EngineKind
 }
 
 export interface MachineResult {
@@ -74,15 +82,20 @@ export class Machine {
     const argv = options.argv ?? ['program']
     this.program = loadElf(this.memory, image, { argv, env: options.env ?? [], execPath: argv[0] })
     this.state.setX(2, this.program.sp)
-    this.translator = new Translator(this.memory.bytes, options.translator)
+    // The tiered policy counts block entries: let loops leave their block now and then (chained,
+    // nearly free) so that hot loops are seen and optimised. Fixed tiers keep loops inside.
+    const loopExitInterval = tier === 'tiered' && (options.engine ?? 'runtime') === 'runtime' ? LOOP_EXIT_INTERVAL : 0
+    this.translator = new Translator(this.memory.bytes, { loopExitInterval, ...options.translator })
     this.#verbose = options.verbose ?? (() => {})
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))
     this.engine = createEngine(tier, {
-      translate: (pc) => this.translator.translate(pc),
+      translate: (pc) => this.translator.translateRegion(pc),
       state: this.state.bytes,
       memory: this.memory.bytes,
+      stateSize: STATE_SIZE,
+      stats: options.stats,
       describe: () => this.#describe(),
-    })
+    }, options.engine)
     this.#ctx = {
       memory: this.memory,
       state: this.state,

@@ -622,6 +622,9 @@ export class TieredCompiler {
   }
 
   *#profiles(): Generator<BlockProfile> {
-    for (const rec of this.#blocks.values()) yield this.#profile(rec, rec.block)
+    // Blocks at tier 2 or with a compile under way are left out: #decide ignores any move for
+    // them (no tier above 2; one compile at a time), and building their profiles was half the
+    // cost of a decision point in steady state (bench/runtime.js, detection overhead).
+    for (const rec of this.#blocks.values()) if (rec.tier !== 2 && rec.pendingJob === undefined) yield this.#profile(rec, rec.block)
   }
 }

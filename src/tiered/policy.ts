@@ -27,7 +27,10 @@ export interface BlockProfile {
 export interface CompilePolicy {
   /** The first code for a block seen for the first time: interpret it, or compile it now. */
   firstTier(profile: BlockProfile): Tier
-  /** At a decision point: blocks to move to another tier (compiled in the background for 2). */
+  /**
+   * At a decision point: blocks to move to another tier (compiled in the background for 2).
+   * `profiles` lists the blocks that can still move: below tier 2, with no compile under way.
+   */
   promotions(profiles: Iterable<BlockProfile>): Array<{ pc: bigint; tier: Tier }>
 }
 

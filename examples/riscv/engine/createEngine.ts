@@ -1,18 +1,30 @@
-// Picks the engine for a tier. 'interp', 'fast' and 'optimized' run on BlockEngine; 'tiered'
-// uses the package's TieredCompiler when this build of the package has one, else BlockEngine's
-// own count-based tiering.
+// Picks the engine for a tier:
+//   runtime  the package's TieredCompiler (native dispatch loop, chaining, tier policies) — default
+//   blocks   BlockEngine: the emulator's own loop over Interpreter.run / CraneliftBackend.compile /
+//            CodeHandle.run, one native call per block (the per-block API, and a fallback)
 
 import type { Block } from 'vm-jit-native'
+import { TieredCompiler } from 'vm-jit-native'
 import { BlockEngine } from './BlockEngine.ts'
 import type { Engine, Tier } from './Engine.ts'
+import { RuntimeEngine } from './RuntimeEngine.ts'
+
+export type EngineKind = 'runtime' | 'blocks'
+export const ENGINE_KINDS: readonly EngineKind[] = ['runtime', 'blocks']
 
 export interface EngineSetup {
-  translate: (pc: bigint) => Block
+  translate: (pc: bigint) => { block: Block; guestSize: number }
   state: Uint8Array
   memory: Uint8Array
+  stateSize: number
+  /** Collect what --stats reports (the tiered runtime's monitor costs a little). */
+  stats?: boolean
   describe?: () => string[]
 }
 
-export function createEngine(tier: Tier, setup: EngineSetup): Engine {
-  return new BlockEngine({ tier, ...setup })
+export function createEngine(tier: Tier, setup: EngineSetup, kind: EngineKind = 'runtime'): Engine {
+  if (kind === 'runtime' && typeof TieredCompiler === 'function') {
+    return new RuntimeEngine({ tier, ...setup, monitor: setup.stats })
+  }
+  return new BlockEngine({ tier, ...setup, translate: (pc) => setup.translate(pc).block })
 }

@@ -12,7 +12,7 @@
 // known constant within the segment (lui, auipc, li…) are folded into immediates where that saves
 // an op (address computations, addi chains).
 
-import type { Block, IRBuilder, IRType, Label, Value } from 'vm-jit-native'
+import type { Block, IRBuilder, IRType, Label, Local, Value } from 'vm-jit-native'
 import { fOffset, xOffset } from '../state.ts'
 
 const CANONICAL_NAN_F32 = 0x7fc00000
@@ -31,9 +31,22 @@ export class Emitter {
   readonly #xk: (bigint | undefined)[] = new Array(32).fill(undefined)
   readonly #xDirty: boolean[] = new Array(32).fill(false)
   readonly #f: (FEntry | undefined)[] = new Array(32).fill(undefined)
-  readonly #consts = new Map<string, Value>()
+  /** Registers with something cached (cleared at the next label). */
+  readonly #touchedX: number[] = []
+  readonly #touchedF: number[] = []
+  /** Registers written in this segment and not yet stored. */
+  readonly #dirtyX: number[] = []
+  readonly #dirtyF: number[] = []
+  /** Constants of this segment, by type, keyed by their bits. */
+  readonly #consts: Record<IRType, Map<bigint, Value>> = {
+    i8: new Map(), i16: new Map(), i32: new Map(), i64: new Map(), f32: new Map(), f64: new Map(),
+  }
+  /** i64 constants from small JS numbers (the common case: immediates, pcs). */
+  readonly #smallI64 = new Map<number, Value>()
   /** The last op was a terminator: the next one must be a label. */
   terminated = false
+  /** Iterations of loops inside this block (for the translator's periodic loop exits). */
+  loopCounter: Local | undefined
 
   constructor(b: IRBuilder) {
     this.b = b
@@ -43,18 +56,26 @@ export class Emitter {
   // Constants (cached per segment: a const defined in one segment does not dominate the next)
 
   const(type: IRType, bits: bigint): Value {
-    const key = type + bits.toString(16)
-    let v = this.#consts.get(key)
+    const m = this.#consts[type]
+    let v = m.get(bits)
     if (v === undefined) {
       v = type === 'f32' ? this.b.f32Bits(bits) : type === 'f64' ? this.b.f64Bits(bits) : this.b.const(type, bits)
-      this.#consts.set(key, v)
+      m.set(bits, v)
     }
     return v
   }
 
   /** An i64 constant from a signed or unsigned value (taken modulo 2^64). */
   i64(x: bigint | number): Value {
-    return this.const('i64', BigInt.asUintN(64, BigInt(x)))
+    if (typeof x === 'number') {
+      let v = this.#smallI64.get(x)
+      if (v === undefined) {
+        v = this.const('i64', BigInt.asUintN(64, BigInt(x)))
+        this.#smallI64.set(x, v)
+      }
+      return v
+    }
+    return this.const('i64', BigInt.asUintN(64, x))
   }
 
   i32(x: bigint | number): Value {
@@ -74,6 +95,7 @@ export class Emitter {
     if (v === undefined) {
       v = this.b.getState('i64', xOffset(i))
       this.#x[i] = v
+      this.#touchedX.push(i)
     }
     return v
   }
@@ -85,9 +107,13 @@ export class Emitter {
 
   setX(i: number, v: Value, known?: bigint): void {
     if (i === 0) return
+    if (this.#x[i] === undefined) this.#touchedX.push(i)
     this.#x[i] = v
     this.#xk[i] = known === undefined ? undefined : BigInt.asIntN(64, known)
-    this.#xDirty[i] = true
+    if (!this.#xDirty[i]) {
+      this.#xDirty[i] = true
+      this.#dirtyX.push(i)
+    }
   }
 
   /** Sets x`i` to a constant. */
@@ -113,7 +139,7 @@ export class Emitter {
     if (e !== undefined && e.kind === 'f64') return e.v
     if (e !== undefined) this.#flushF(i)
     const v = this.b.getState('f64', fOffset(i))
-    this.#f[i] = { kind: 'f64', v, dirty: false }
+    this.#putF(i, { kind: 'f64', v, dirty: false })
     return v
   }
 
@@ -126,7 +152,7 @@ export class Emitter {
     const hi = b.getState('i32', fOffset(i) + 4)
     const boxed = b.icmp('eq', hi, this.i32(-1))
     const v = b.select(boxed, b.getState('f32', fOffset(i)), this.canonicalNanF32())
-    this.#f[i] = { kind: 'f32', v, dirty: false }
+    this.#putF(i, { kind: 'f32', v, dirty: false })
     return v
   }
 
@@ -147,12 +173,19 @@ export class Emitter {
   }
 
   setF64(i: number, v: Value): void {
-    this.#f[i] = { kind: 'f64', v, dirty: true }
+    this.#putF(i, { kind: 'f64', v, dirty: true })
   }
 
   /** Writes a single, NaN-boxed. */
   setF32(i: number, v: Value): void {
-    this.#f[i] = { kind: 'f32', v, dirty: true }
+    this.#putF(i, { kind: 'f32', v, dirty: true })
+  }
+
+  #putF(i: number, e: FEntry): void {
+    const old = this.#f[i]
+    if (old === undefined) this.#touchedF.push(i)
+    if (e.dirty && !(old !== undefined && old.dirty)) this.#dirtyF.push(i)
+    this.#f[i] = e
   }
 
   #flushF(i: number): void {
@@ -168,21 +201,30 @@ export class Emitter {
 
   /** Writes every dirty register back to the state buffer (values stay cached). */
   flush(): void {
-    for (let i = 1; i < 32; i++) {
-      if (this.#xDirty[i]) {
-        this.b.setState(xOffset(i), this.#x[i]!)
-        this.#xDirty[i] = false
-      }
+    const dx = this.#dirtyX
+    if (dx.length > 1) dx.sort((a, b) => a - b)
+    for (const i of dx) {
+      this.b.setState(xOffset(i), this.#x[i]!)
+      this.#xDirty[i] = false
     }
-    for (let i = 0; i < 32; i++) this.#flushF(i)
+    dx.length = 0
+    const df = this.#dirtyF
+    if (df.length > 1) df.sort((a, b) => a - b)
+    for (const i of df) this.#flushF(i)
+    df.length = 0
   }
 
   /** Forgets everything cached (the start of a new segment). */
   #reset(): void {
-    this.#x.fill(undefined)
-    this.#xk.fill(undefined)
-    this.#f.fill(undefined)
-    this.#consts.clear()
+    for (const i of this.#touchedX) {
+      this.#x[i] = undefined
+      this.#xk[i] = undefined
+    }
+    this.#touchedX.length = 0
+    for (const i of this.#touchedF) this.#f[i] = undefined
+    this.#touchedF.length = 0
+    for (const m of Object.values(this.#consts)) if (m.size > 0) m.clear()
+    this.#smallI64.clear()
   }
 
   /** Binds `label` here, writing back the registers if control falls into it. */

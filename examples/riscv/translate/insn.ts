@@ -58,8 +58,21 @@ export interface Insn {
   bits: number
 }
 
-export function insn(op: Op, bits: number, len: 2 | 4, f: Partial<Insn> = {}): Insn {
-  return { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, imm: 0, rm: 0, fmt: 0, width: 0, len, bits, ...f }
+export function insn(op: Op, bits: number, len: 2 | 4, f?: Partial<Insn>): Insn {
+  // One object shape for every instruction (the translator's hot paths stay monomorphic).
+  return {
+    op,
+    rd: f?.rd ?? 0,
+    rs1: f?.rs1 ?? 0,
+    rs2: f?.rs2 ?? 0,
+    rs3: f?.rs3 ?? 0,
+    imm: f?.imm ?? 0,
+    rm: f?.rm ?? 0,
+    fmt: f?.fmt ?? 0,
+    width: f?.width ?? 0,
+    len,
+    bits,
+  }
 }
 
 /** Control flow kinds the region builder cares about. */

@@ -17,9 +17,18 @@ export interface RegionOptions {
   maxInsns: number
   /** How far ahead (bytes) a forward branch may pull the region. */
   maxForward: number
+  /**
+   * Most guest instructions in a block with an indirect jump (not a return): typically a switch,
+   * whose cases follow it and are best dispatched inside the block.
+   */
+  maxInsnsSwitch: number
 }
 
-export const DEFAULT_REGION: RegionOptions = { maxInsns: 384, maxForward: 1024 }
+export const DEFAULT_REGION: RegionOptions = {
+  maxInsns: Number(process.env.RMAX ?? 96),
+  maxForward: Number(process.env.RFWD ?? 384),
+  maxInsnsSwitch: Number(process.env.RSW ?? 512),
+}
 
 export interface Region {
   entry: number
@@ -51,7 +60,8 @@ export function scanRegion(memory: Uint8Array, entry: number, opts: RegionOption
   const index = new Map<number, number>()
   let pc = entry
   let furthest = entry
-  while (insns.length < opts.maxInsns) {
+  let limit = opts.maxInsns
+  while (insns.length < limit) {
     const i = fetchDecode(memory, pc)
     if (i === undefined) break
     index.set(pc, insns.length)
@@ -62,6 +72,11 @@ export function scanRegion(memory: Uint8Array, entry: number, opts: RegionOption
     // Only branches that stay local pull the region forward (a `jal ra` is a call: never).
     if (t !== undefined && t > pc && t - pc <= opts.maxForward && (i.op !== 'jal' || i.rd === 0)) {
       furthest = Math.max(furthest, t)
+    }
+    if (i.op === 'jalr' && i.rd === 0 && i.rs1 !== 1) {
+      // A switch: its cases usually follow; keep them in the block (see translator.ts).
+      limit = Math.max(limit, opts.maxInsnsSwitch)
+      furthest = Math.max(furthest, next + 4 * opts.maxForward)
     }
     if (stopsFlow(i) && next > furthest) {
       pc = next

@@ -1,12 +1,16 @@
 // Translator: guest code at a pc → one verified IR Block (see region.ts for what goes in it).
 //
-// Every guest instruction starts with `mark pc`, so faults and fuel exits name it. Branches whose
-// target is inside the region become IR branches to labels (back edges included: loops run inside
-// the block); others exit with the constant target pc. Indirect jumps exit with the computed pc.
+// Every guest instruction that can stop the block where it is — a memory access (fault) or a
+// branch/jump that may be a back edge (fuel) — starts with `mark pc`, so faults and fuel exits
+// name it exactly. (Other instructions cannot report a pc, so their marks would only cost IR.)
+// Branches whose target is inside the region become IR branches to labels (back edges included:
+// loops run inside the block); others exit with the constant target pc. An indirect jump first
+// tries the region's "indirect entry points" (code after an unconditional jump, typically switch
+// cases) with a binary search on the target, and exits with the computed pc if none matches.
 // ecall traps (TRAP_ECALL) with the ecall's pc; the host resumes at pc + 4.
 
 import { IRBuilder } from 'vm-jit-native'
-import type { Block, IcmpCondition, Label } from 'vm-jit-native'
+import type { Block, IcmpCondition, Label, Value } from 'vm-jit-native'
 import { INSN_COUNT_OFFSET } from '../state.ts'
 import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL } from '../traps.ts'
 import { csrNeedsHost, emitFloatCsr, isCsr } from './csr.ts'
@@ -22,6 +26,13 @@ import type { Region, RegionOptions } from './region.ts'
 export interface TranslatorOptions extends Partial<RegionOptions> {
   /** Add the number of guest instructions retired to the state's counter (INSN_COUNT_OFFSET). */
   countInstructions?: boolean
+  /**
+   * Leave the block (a constant exit to the loop head, which the runtime chains) on every Nth
+   * iteration of a loop that runs inside it (N a power of two; 0 = never). The tiered runtime
+   * counts block entries, not loop iterations, so without this a hot loop inside a block that
+   * was entered once would never look hot enough to be optimised.
+   */
+  loopExitInterval?: number
 }
 
 export interface TranslationStats {
@@ -38,16 +49,24 @@ export class Translator {
   readonly memory: Uint8Array
   readonly options: RegionOptions
   readonly countInstructions: boolean
+  readonly loopExitInterval: number
   readonly stats: TranslationStats = { blocks: 0, guestInstructions: 0, irOps: 0, micros: 0 }
 
   constructor(memory: Uint8Array, options: TranslatorOptions = {}) {
     this.memory = memory
     this.options = { ...DEFAULT_REGION, ...stripUndefined(options) }
     this.countInstructions = options.countInstructions ?? false
+    this.loopExitInterval = options.loopExitInterval ?? 0
+    if (this.loopExitInterval & (this.loopExitInterval - 1)) throw new RangeError('loopExitInterval must be a power of two (or 0)')
   }
 
   /** The block for guest code at `pc`. */
   translate(pc: bigint | number): Block {
+    return this.translateRegion(pc).block
+  }
+
+  /** The block for guest code at `pc`, and how many guest bytes it covers. */
+  translateRegion(pc: bigint | number): { block: Block; guestSize: number } {
     const t0 = performance.now()
     const entry = Number(pc)
     const region = scanRegion(this.memory, entry, this.options)
@@ -56,7 +75,7 @@ export class Translator {
     this.stats.guestInstructions += region.insns.length
     this.stats.irOps += block.opCount
     this.stats.micros += (performance.now() - t0) * 1000
-    return block
+    return { block, guestSize: Math.max(2, region.end - entry) }
   }
 
   /** The region a block at `pc` would cover (for tools and tests). */
@@ -82,13 +101,26 @@ export class Translator {
       return l
     }
     const inside = (pc: number): boolean => r.index.has(pc)
+    // Indirect entry points: instructions right after one that does not fall through.
+    const indirect: number[] = []
     for (let k = 0; k < r.insns.length; k++) {
       const i = r.insns[k]
       const pc = r.pcs[k]
       const t = staticTarget(i, pc)
       if (t !== undefined && inside(t) && (isConditionalBranch(i.op) || i.rd === 0)) labelAt(t)
       if (isConditionalBranch(i.op) && inside(pc + i.len)) labelAt(pc + i.len)
+      if (k + 1 < r.insns.length && stopsFlow(i)) indirect.push(r.pcs[k + 1])
     }
+    // The entry points nearest the (first) indirect jump, in address order.
+    const jr = r.insns.findIndex((i) => i.op === 'jalr' && i.rd === 0 && i.rs1 !== 1)
+    const dispatch =
+      jr < 0
+        ? []
+        : indirect
+            .sort((a, b) => Math.abs(a - r.pcs[jr]) - Math.abs(b - r.pcs[jr]))
+            .slice(0, MAX_INDIRECT_TARGETS)
+            .sort((a, b) => a - b)
+    for (const pc of dispatch) labelAt(pc)
 
     for (let k = 0; k < r.insns.length; k++) {
       const i = r.insns[k]
@@ -99,12 +131,53 @@ export class Translator {
       if (this.countInstructions && (k === 0 || l !== undefined || stopsFlow(r.insns[k - 1]) || isConditionalBranch(r.insns[k - 1].op))) {
         this.#count(e, r, k, labels)
       }
-      b.mark(pc)
-      this.#insn(e, i, pc, r, labels, inside)
+      if (needsMark(i)) b.mark(pc)
+      this.#insn(e, i, pc, r, labels, inside, dispatch)
     }
     // Fell off the end of the region: continue at the next address.
     if (!e.terminated) e.exit(r.end)
     return e.finish()
+  }
+
+  /** A loop back edge to `label` (guest `target`) that exits to `target` every loopExitInterval-th time. */
+  #backEdge(e: Emitter, target: number, label: Label): void {
+    const b = e.b
+    e.loopCounter ??= b.local('i32')
+    const n = b.add(b.get(e.loopCounter), e.i32(1))
+    b.set(e.loopCounter, n)
+    const stay = b.icmp('ne', b.and(n, e.i32(this.loopExitInterval - 1)), e.i32(0))
+    const leave = b.label()
+    e.branchIf(stay, label, leave)
+    e.bind(leave)
+    e.exit(target)
+  }
+
+  /**
+   * Jumps to the label of `target` if it is one of `pcs` (sorted), by binary search; otherwise
+   * exits to it.
+   */
+  #dispatch(e: Emitter, target: Value, pcs: number[], labels: Map<number, Label>): void {
+    const b = e.b
+    const search = (lo: number, hi: number): void => {
+      if (hi - lo <= 2) {
+        for (let k = lo; k < hi; k++) {
+          const miss = b.label()
+          e.branchIf(b.icmp('eq', target, e.i64(pcs[k])), labels.get(pcs[k])!, miss)
+          e.bind(miss)
+        }
+        e.exit(target)
+        return
+      }
+      const mid = (lo + hi) >> 1
+      const low = b.label()
+      const high = b.label()
+      e.branchIf(b.icmp('ult', target, e.i64(pcs[mid])), low, high)
+      e.bind(low)
+      search(lo, mid)
+      e.bind(high)
+      search(mid, hi)
+    }
+    search(0, pcs.length)
   }
 
   /** Adds the length of the straight-line run starting at insn `k` to the instruction counter. */
@@ -120,32 +193,48 @@ export class Translator {
     b.setState(INSN_COUNT_OFFSET, b.add(b.getState('i64', INSN_COUNT_OFFSET), e.i64(n)))
   }
 
-  #insn(e: Emitter, i: Insn, pc: number, r: Region, labels: Map<number, Label>, inside: (pc: number) => boolean): void {
+  #insn(e: Emitter, i: Insn, pc: number, r: Region, labels: Map<number, Label>, inside: (pc: number) => boolean, dispatch: number[]): void {
     const b = e.b
     const next = pc + i.len
     switch (i.op) {
       case 'jal': {
         const target = pc + i.imm
         if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
-        if (i.rd === 0 && labels.has(target)) e.jump(labels.get(target)!)
-        else e.exit(target)
+        if (i.rd === 0 && labels.has(target)) {
+          if (target <= pc && this.loopExitInterval > 0) this.#backEdge(e, target, labels.get(target)!)
+          else e.jump(labels.get(target)!)
+        } else e.exit(target)
         return
       }
       case 'jalr': {
+        const known = e.knownX(i.rs1)
+        if (known !== undefined) {
+          // A constant target (e.g. a return to a call made earlier in this segment).
+          const target = Number(BigInt.asUintN(64, known + BigInt(i.imm)) & ~1n)
+          if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
+          if (i.rd === 0 && labels.has(target)) e.jump(labels.get(target)!)
+          else e.exit(target)
+          return
+        }
         const base = e.getX(i.rs1)
         const sum = i.imm === 0 ? base : b.add(base, e.i64(i.imm))
         const target = b.and(sum, e.i64(-2))
         if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
-        e.exit(target)
+        if (i.rd === 0 && i.rs1 !== 1 && dispatch.length > 0) this.#dispatch(e, target, dispatch, labels)
+        else e.exit(target)
         return
       }
       case 'beq': case 'bne': case 'blt': case 'bge': case 'bltu': case 'bgeu': {
         const target = pc + i.imm
         const cond = b.icmp(BRANCH_CC[i.op], e.getX(i.rs1), e.getX(i.rs2))
-        const taken = labels.get(target) ?? b.label()
+        const back = target <= pc && labels.has(target) && this.loopExitInterval > 0
+        const taken = back ? b.label() : (labels.get(target) ?? b.label())
         const fall = inside(next) ? labels.get(next)! : b.label()
         e.branchIf(cond, taken, fall)
-        if (!labels.has(target)) {
+        if (back) {
+          e.bind(taken)
+          this.#backEdge(e, target, labels.get(target)!)
+        } else if (!labels.has(target)) {
           e.bind(taken)
           e.exit(target)
         }
@@ -175,6 +264,23 @@ export class Translator {
     if (emitInt(e, i, pc) || emitMem(e, i) || emitFp(e, i)) return
     // The decoder produced an op no emitter handles: a translator bug, reported as SIGILL.
     e.trap(TRAP_ILLEGAL, pc)
+  }
+}
+
+/** Most indirect entry points a block dispatches to itself (beyond that: exit to the runtime). */
+const MAX_INDIRECT_TARGETS = 64
+
+/** Can the instruction stop the block at its own pc (memory fault, or fuel at a back edge)? */
+function needsMark(i: Insn): boolean {
+  switch (i.op) {
+    case 'lb': case 'lh': case 'lw': case 'ld': case 'lbu': case 'lhu': case 'lwu':
+    case 'sb': case 'sh': case 'sw': case 'sd': case 'fl': case 'fs':
+    case 'lr': case 'sc': case 'amoswap': case 'amoadd': case 'amoxor': case 'amoand': case 'amoor':
+    case 'amomin': case 'amomax': case 'amominu': case 'amomaxu':
+    case 'beq': case 'bne': case 'blt': case 'bge': case 'bltu': case 'bgeu': case 'jal': case 'jalr':
+      return true
+    default:
+      return false
   }
 }
 

@@ -7,6 +7,9 @@ use super::{pool, sys};
 /// Executable, read-only pages holding one compiled unit. Freed on drop.
 #[derive(Debug)]
 pub struct CodeRegion {
+    /// Start of the pages.
+    base: *mut u8,
+    /// Start of the code: `base` plus a stagger (see `stagger`).
     ptr: *mut u8,
     /// Bytes of code written (the rest of the last page is padding).
     len: usize,
@@ -38,16 +41,19 @@ impl CodeRegion {
         if len == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty code"));
         }
-        let (ptr, mapped) = pool::take(len)?;
-        // SAFETY: `take` returns `mapped` writable bytes at `ptr`, owned by us alone.
+        let (base, mapped) = pool::take(len)?;
+        let offset = stagger(len, mapped);
+        // SAFETY: `take` returns `mapped` writable bytes at `base`, owned by us alone, and
+        // `offset + len <= mapped`.
+        let ptr = unsafe { base.add(offset) };
         let buf = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
         write(buf, ptr as usize);
         // Counted as live before anything can fail, so that Drop's uncounting stays balanced.
         if tracked {
             pool::note_live(mapped as isize, 1);
         }
-        let region = CodeRegion { ptr, len, mapped, tracked };
-        sys::make_rx(ptr, mapped)?;
+        let region = CodeRegion { base, ptr, len, mapped, tracked };
+        sys::make_rx(base, mapped)?;
         sys::flush_icache(ptr, len)?;
         Ok(region)
     }
@@ -71,11 +77,23 @@ impl CodeRegion {
     }
 }
 
+/// Where in its pages a unit's code starts. Every unit has pages of its own, so starting them all
+/// at offset 0 would put every block entry in the same L1 instruction-cache set: chains of more
+/// than ~8 blocks would then evict each other (measured: 2.6 ns per chained transition up to 8
+/// blocks, 16 ns at 64). Successive units start on successive cache lines of the slack instead.
+fn stagger(len: usize, mapped: usize) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const LINE: usize = 64;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let slots = (mapped - len) / LINE + 1;
+    (NEXT.fetch_add(1, Ordering::Relaxed) % slots) * LINE
+}
+
 impl Drop for CodeRegion {
     fn drop(&mut self) {
         if self.tracked {
             pool::note_live(-(self.mapped as isize), -1);
         }
-        pool::give_back(self.ptr, self.mapped);
+        pool::give_back(self.base, self.mapped);
     }
 }
