@@ -218,7 +218,7 @@ function detection(quick, scale) {
   // by several per cent on its own). TieredCompiler reads config.decisionInterval at each run.
   const shared = warmed(p, {})
   const contenders = [
-    { who: 'default', label: `decisionInterval 2^20 (default)`, interval: shared.jit.config.decisionInterval, ...shared },
+    { who: 'default', label: `decisionInterval 2^${Math.log2(shared.jit.config.decisionInterval)} (default)`, interval: shared.jit.config.decisionInterval, ...shared },
     { who: 'huge', label: 'decisionInterval 2^52 (decisions only at exits)', interval: 2 ** 52, ...shared },
   ]
   const useInterval = (c) => {
@@ -449,7 +449,7 @@ async function run({ quick }) {
   const lookup = timed('lookup', () => tsLookup(quick))
 
   // Scale 200: ~14M block executions per run, a few million between the guest's traps, so the
-  // default interval (2^20 fuel) really adds decision points to the ones every trap brings.
+  // default interval (2^22 fuel) really adds decision points to the ones every trap brings.
   const det = timed('detection', () => detection(quick, 200))
   const st = timed('steady', () => steady(quick, quick ? 200 : 1000))
   const sl = timed('stall', () => stall(quick, quick ? 20 : 50))
