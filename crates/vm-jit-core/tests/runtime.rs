@@ -225,3 +225,32 @@ fn a_unit_needing_more_state_than_the_runtime_is_refused() {
     let e = rt.install(compiled(&countdown(), OptLevel::None)).unwrap_err();
     assert!(e.message.contains("uses 24 bytes of guest state"), "{e}");
 }
+
+#[test]
+fn a_panic_in_a_compile_thread_is_an_error_and_the_thread_survives() {
+    fn explode(_: &VerifiedBlock, _: &BackendConfig) -> Result<Arc<Unit>, vm_jit_core::ir::IrError> {
+        panic!("simulated Cranelift crash")
+    }
+    let mut pool = CompilePool::with_compiler(1, explode);
+    let reported = Arc::new(std::sync::Mutex::new(Vec::new()));
+    for id in 0..2 {
+        let r = reported.clone();
+        pool.submit(CompileJob {
+            id,
+            vb: halt_block(),
+            config: BackendConfig::with_opt_level(OptLevel::Speed),
+            // The binding rejects the job's Promise from here with this message.
+            on_done: Some(Box::new(move |done| {
+                r.lock().unwrap().push(done.result.as_ref().err().map(|e| e.message.clone()));
+            })),
+        });
+    }
+    assert!(pool.wait_idle(0));
+    let jobs = pool.drain();
+    // Both jobs came back (the thread survived the first panic), each with the panic's message.
+    assert_eq!(jobs.len(), 2);
+    for msg in reported.lock().unwrap().iter() {
+        let msg = msg.as_deref().expect("an error, not a unit");
+        assert!(msg.contains("compile thread panicked: simulated Cranelift crash"), "{msg}");
+    }
+}

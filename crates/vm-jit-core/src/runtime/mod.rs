@@ -10,7 +10,7 @@ mod registry;
 mod unit;
 
 pub use dispatch::{RunStop, Runtime, StopReason};
-pub use pool::{clock_us, CompileJob, CompilePool, CompletedJob};
+pub use pool::{clock_us, CompileFn, CompileJob, CompilePool, CompletedJob};
 pub use registry::{publish, reclaim, registry_stats, retire, RegistryStats, MAX_UNITS};
 pub use unit::{Unit, UnitCode};
 

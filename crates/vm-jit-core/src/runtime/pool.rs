@@ -38,6 +38,9 @@ pub struct CompletedJob {
     pub thread: usize,
 }
 
+/// What a pool thread does with a job (the real one builds a unit; tests inject failures).
+pub type CompileFn = fn(&VerifiedBlock, &BackendConfig) -> Result<Arc<Unit>, IrError>;
+
 pub struct CompilePool {
     tx: Option<Sender<CompileJob>>,
     done: Arc<Mutex<Vec<CompletedJob>>>,
@@ -48,6 +51,11 @@ pub struct CompilePool {
 impl CompilePool {
     /// Starts `threads` compile threads (at least one).
     pub fn new(threads: usize) -> CompilePool {
+        Self::with_compiler(threads, super::build_unit)
+    }
+
+    /// A pool whose threads run `compile` (for testing how failures and panics are reported).
+    pub fn with_compiler(threads: usize, compile: CompileFn) -> CompilePool {
         let (tx, rx) = channel::<CompileJob>();
         let rx = Arc::new(Mutex::new(rx));
         let done = Arc::new(Mutex::new(Vec::new()));
@@ -64,8 +72,8 @@ impl CompilePool {
                         };
                         let start_us = clock_us();
                         // A panic in Cranelift must not take the thread (or Node) down.
-                        let result = catch_unwind(AssertUnwindSafe(|| super::build_unit(&job.vb, &job.config)))
-                            .unwrap_or_else(|p| {
+                        let result =
+                            catch_unwind(AssertUnwindSafe(|| compile(&job.vb, &job.config))).unwrap_or_else(|p| {
                                 let what = p
                                     .downcast_ref::<&str>()
                                     .map(|s| s.to_string())
