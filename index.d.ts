@@ -44,6 +44,12 @@ export declare class NativeRuntime {
   compileUnitAsync(bytes: Uint8Array, optLevel: string, jobId: number): Promise<UnitInfo>
   /** Background compiles finished since the last call; their units can now be installed. */
   drainCompleted(): Array<CompletedCompile>
+  /**
+   * Takes on unit `id`, compiled by another runtime that shares this one's code cache (e.g. in
+   * another worker thread), so that it can be installed here without compiling. Undefined if
+   * that unit is gone (evicted and retired meanwhile).
+   */
+  adopt(id: number): UnitInfo | null
   /** Makes unit `id` the code for its pc (and what chains to that pc jump into). */
   install(id: number): void
   /** Forgets the code for `pc` in this runtime's lookup (a miss next time). */

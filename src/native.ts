@@ -81,6 +81,7 @@ export interface NativeRuntime {
   compileUnitAsync(bytes: Uint8Array, optLevel: string, jobId: number): Promise<NativeUnitInfo>
   drainCompleted(): NativeCompletedCompile[]
   install(id: number): void
+  adopt(id: number): NativeUnitInfo | null | undefined
   uninstall(pc: bigint): boolean
   release(id: number): boolean
   installed(pc: bigint): NativeUnitInfo | null | undefined

@@ -368,6 +368,13 @@ export class TieredCompiler {
     return n
   }
 
+  #adopted = 0
+
+  /** Blocks whose code this runtime took from a shared cache instead of compiling it. */
+  get adoptedCount(): number {
+    return this.#adopted
+  }
+
   /** Blocks known to the runtime, by tier. */
   tierCounts(): [number, number, number] {
     const t: [number, number, number] = [0, 0, 0]
@@ -490,6 +497,17 @@ export class TieredCompiler {
   #miss(pc: bigint): void {
     const { block, guestSize } = this.#translateAt(pc)
     this.#checkStateSize(block, 'TieredCompiler.run')
+    // A shared cache (sharedCache: another worker's) may already hold code for pc: adopt that unit
+    // instead of compiling. The block is still translated: promotions recompile from it.
+    const shared = this.cache.getCodeId(pc)
+    if (shared !== 0 && !this.#byUnit.has(shared - 1)) {
+      const unit = this.#native!.adopt(shared - 1)
+      if (unit && unit.pc === pc) {
+        this.#adopted++
+        this.#adopt(block, guestSize, unit, unit.tier as Tier)
+        return
+      }
+    }
     const tier = this.policy.firstTier(this.#profile(undefined, block))
     const unit = this.#timedCompile(block, tier)
     this.#adopt(block, guestSize, unit, tier)

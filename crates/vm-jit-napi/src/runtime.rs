@@ -181,6 +181,17 @@ impl NativeRuntime {
             .collect()
     }
 
+    /// Takes on unit `id`, compiled by another runtime that shares this one's code cache (e.g. in
+    /// another worker thread), so that it can be installed here without compiling. Undefined if
+    /// that unit is gone (evicted and retired meanwhile).
+    #[napi]
+    pub fn adopt(&mut self, id: u32) -> Option<UnitInfo> {
+        let unit = runtime::unit_by_id(id)?;
+        let i = info(&unit);
+        self.units.insert(id, unit);
+        Some(i)
+    }
+
     /// Makes unit `id` the code for its pc (and what chains to that pc jump into).
     #[napi]
     pub fn install(&mut self, id: u32) -> napi::Result<()> {

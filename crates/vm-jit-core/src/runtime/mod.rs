@@ -11,7 +11,7 @@ mod unit;
 
 pub use dispatch::{RunStop, Runtime, StopReason};
 pub use pool::{clock_us, CompileFn, CompileJob, CompilePool, CompletedJob};
-pub use registry::{publish, reclaim, registry_stats, retire, RegistryStats, MAX_UNITS};
+pub use registry::{get as unit_by_id, publish, reclaim, registry_stats, retire, RegistryStats, MAX_UNITS};
 pub use unit::{Unit, UnitCode};
 
 use std::sync::Arc;

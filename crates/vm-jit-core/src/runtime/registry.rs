@@ -116,6 +116,11 @@ pub fn publish(domain: u32, unit: &Arc<Unit>) {
 /// its memory is freed once no runtime that might be running it is still inside `run`.
 pub fn retire(unit: &Arc<Unit>) {
     with(|r| {
+        // Only the live unit under this id: a unit retired before (by another runtime sharing
+        // it) may have had its id reused by a new unit, which must not be touched.
+        if !r.unit(unit.id).is_some_and(|u| Arc::ptr_eq(u, unit)) {
+            return;
+        }
         if let Some(domain) = r.domain_of.remove(&unit.id) {
             let key = (domain, unit.pc);
             if r.published.get(&key) == Some(&unit.id) {
@@ -139,6 +144,12 @@ pub fn retire(unit: &Arc<Unit>) {
         }
         r.reclaim();
     })
+}
+
+/// The live unit with this id, if any: how a runtime in another worker thread adopts code that a
+/// runtime sharing its code cache compiled (the cache index holds unit ids).
+pub fn get(id: u32) -> Option<Arc<Unit>> {
+    with(|r| r.unit(id).cloned())
 }
 
 /// Frees retired units that no runtime can be running any more.
