@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicU32;
 use std::time::Instant;
 
-use random_block::{random_block, random_bytes, Env, Rng};
+use random_block::{block_rng, env_u64, random_block, random_bytes, Env, Rng};
 use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
 use vm_jit_core::interp;
 use vm_jit_core::ir::*;
@@ -168,23 +168,6 @@ fn check_tiers(
     }
     timings.compile_and_run += t1.elapsed().as_secs_f64();
     want
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let s = std::env::var(name).ok()?;
-    let s = s.trim().replace('_', "");
-    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => s.parse(),
-    };
-    Some(v.unwrap_or_else(|_| panic!("{name}={s:?} is not a number")))
-}
-
-/// Each block has its own generator stream, so one block can be rerun alone.
-fn block_rng(seed: u64, index: u64) -> Rng {
-    let mut r = Rng::new(seed ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
-    r.next_u64();
-    r
 }
 
 fn random_input(rng: &mut Rng, mem_len: u64) -> Input {

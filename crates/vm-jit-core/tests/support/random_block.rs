@@ -980,3 +980,23 @@ impl<'a> BodyGen<'a> {
         self.b.store(w as u8, addr, v);
     }
 }
+
+/// A number from the environment (decimal, or hex with 0x; `_` separators allowed): seeds, counts.
+#[allow(dead_code)]
+pub fn env_u64(name: &str) -> Option<u64> {
+    let s = std::env::var(name).ok()?;
+    let s = s.trim().replace('_', "");
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    Some(v.unwrap_or_else(|_| panic!("{name}={s:?} is not a number")))
+}
+
+/// Each block has its own generator stream, so one block can be rerun alone.
+#[allow(dead_code)]
+pub fn block_rng(seed: u64, index: u64) -> Rng {
+    let mut r = Rng::new(seed ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93));
+    r.next_u64();
+    r
+}
