@@ -32,7 +32,7 @@ pub struct NativeCode {
 /// Compiles verified block bytes at the given options.
 #[napi(catch_unwind)]
 pub fn compile_block(env: Env, bytes: &[u8], options: CompileOptions) -> napi::Result<NativeCode> {
-    let vb = ir::decode_and_verify(bytes).map_err(js_error)?;
+    let vb = ir::decode_and_verify_cached(bytes).map_err(js_error)?;
     let mut config = BackendConfig::with_opt_level(OptLevel::parse(&options.opt_level).map_err(js_error)?);
     config.enable_simd = options.enable_simd.unwrap_or(true);
     config.enable_inlining = options.enable_inlining.unwrap_or(true);

@@ -16,7 +16,7 @@ pub struct BlockInfo {
 /// Decodes and verifies a block's bytes; throws with the verifier's message.
 #[napi(catch_unwind)]
 pub fn verify_block(bytes: &[u8]) -> napi::Result<BlockInfo> {
-    let vb = ir::decode_and_verify(bytes).map_err(js_error)?;
+    let vb = ir::decode_and_verify_cached(bytes).map_err(js_error)?;
     Ok(BlockInfo { pc: BigInt::from(vb.block.pc), op_count: vb.op_count as u32, state_size: vb.state_size })
 }
 

@@ -17,7 +17,7 @@ pub fn interpret_block(
 ) -> napi::Result<RunResult> {
     let (state, memory) = (guest_bytes(&mut state), guest_bytes(&mut memory));
     check_disjoint(state, memory)?;
-    let vb = ir::decode_and_verify(bytes).map_err(js_error)?;
+    let vb = ir::decode_and_verify_cached(bytes).map_err(js_error)?;
     let interrupt = std::sync::atomic::AtomicU32::new(0);
     let out = interp::run(&vb, state, memory, fuel(fuel_limit)?, &interrupt).map_err(js_error)?;
     Ok(out.into())

@@ -111,7 +111,7 @@ impl NativeRuntime {
     /// one whose exits always return (for `runUnit`).
     #[napi(catch_unwind)]
     pub fn compile_unit(&mut self, bytes: &[u8], opt_level: String, chainable: Option<bool>) -> napi::Result<UnitInfo> {
-        let vb = ir::decode_and_verify(bytes).map_err(js_error)?;
+        let vb = ir::decode_and_verify_cached(bytes).map_err(js_error)?;
         let unit = if opt_level == "interp" {
             runtime::interpreted_unit(&vb)
         } else if chainable.unwrap_or(true) {

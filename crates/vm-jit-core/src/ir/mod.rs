@@ -9,6 +9,7 @@ pub mod print;
 pub mod types;
 pub mod verified;
 pub mod verify;
+pub mod verify_cache;
 
 pub use error::IrError;
 
@@ -23,6 +24,7 @@ pub use decode::decode;
 pub use encode::encode;
 pub use print::{print, print_op, print_verified};
 pub use verify::verify;
+pub use verify_cache::decode_and_verify_cached;
 
 /// Decode untrusted bytes and verify the block: what every buffer from JavaScript goes through.
 pub fn decode_and_verify(bytes: &[u8]) -> Result<VerifiedBlock, IrError> {
