@@ -112,9 +112,11 @@ test('self-modifying code under the JIT: the function rewritten is hot (tier 2) 
       t.is(diff, undefined, `background ${background}, round ${round}: ${diff}`)
       t.true(result.translations - ref.distinctBlocks >= 2, 'f was translated again after each rewrite')
       const tier2 = monitor.events('compileEnd').filter((e) => e.pc === f && e.tier === 2).length
-      // In the foreground every version of f gets tier-2 code before the guest rewrites it; in the
-      // background the compile may still be under way (then it must be dropped, not installed).
-      t.true(background ? tier2 >= 1 : tier2 >= 3, `${tier2} tier-2 compiles of f`)
+      // In the foreground every version of f gets tier-2 code before the guest rewrites it. In the
+      // background the compile may still be under way when f is rewritten — or when the run ends,
+      // on a loaded machine — and must then be dropped, not installed: the result check above is
+      // what holds in every case, so the count is asserted for the foreground only.
+      if (!background) t.true(tier2 >= 3, `${tier2} tier-2 compiles of f`)
       const evictions = monitor.events('eviction').filter((e) => e.pc === f)
       t.true(evictions.length >= 2 && evictions.every((e) => e.reason === 'invalidate'))
       if (!background) t.true(evictions.every((e) => e.tier === 2), 'f ran at tier 2 when it was rewritten')
