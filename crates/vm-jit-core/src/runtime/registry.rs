@@ -29,8 +29,10 @@ struct Registry {
     published: HashMap<Key, u32>,
     /// Exit slots `(unit id, slot)` aiming at (domain, pc).
     exits_to: HashMap<Key, Vec<(u32, u32)>>,
-    /// Domain of each linked unit (a unit is linked into at most one domain).
+    /// Domain whose `exits_to` lists hold each unit's own exits (the first it was published in).
     domain_of: HashMap<u32, u32>,
+    /// Every domain each unit is published in (several when worker threads adopt it).
+    published_in: HashMap<u32, Vec<u32>>,
     /// Retired units waiting until no runtime can still be running them: (retire epoch, unit).
     limbo: Vec<(u64, Arc<Unit>)>,
     /// Ids of retired units, free once their unit is reclaimed.
@@ -92,10 +94,20 @@ pub fn add(unit: Unit) -> Arc<Unit> {
 /// unit, returns to the dispatcher).
 pub fn publish(domain: u32, unit: &Arc<Unit>) {
     with(|r| {
-        if r.domain_of.insert(unit.id, domain).is_none() {
+        let domains = r.published_in.entry(unit.id).or_default();
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+        if !r.domain_of.contains_key(&unit.id) {
+            r.domain_of.insert(unit.id, domain);
             for (slot, &target) in unit.exit_pcs.iter().enumerate() {
                 r.exits_to.entry((domain, target)).or_default().push((unit.id, slot as u32));
-                let entry = r.published.get(&(domain, target)).and_then(|t| r.unit(*t)).and_then(|t| t.entry());
+                let entry = r
+                    .published
+                    .get(&(domain, target))
+                    .and_then(|t| r.unit(*t))
+                    .filter(|t| t.pc == target)
+                    .and_then(|t| t.entry());
                 unit.slots[slot].store(entry.unwrap_or(0), Ordering::Release);
             }
         }
@@ -121,12 +133,14 @@ pub fn retire(unit: &Arc<Unit>) {
         if !r.unit(unit.id).is_some_and(|u| Arc::ptr_eq(u, unit)) {
             return;
         }
-        if let Some(domain) = r.domain_of.remove(&unit.id) {
+        for domain in r.published_in.remove(&unit.id).unwrap_or_default() {
             let key = (domain, unit.pc);
             if r.published.get(&key) == Some(&unit.id) {
                 r.published.remove(&key);
                 r.patch(key, 0);
             }
+        }
+        if let Some(domain) = r.domain_of.remove(&unit.id) {
             for &target in unit.exit_pcs.iter() {
                 if let Some(list) = r.exits_to.get_mut(&(domain, target)) {
                     list.retain(|(src, _)| *src != unit.id);
@@ -166,7 +180,9 @@ impl Registry {
     fn patch(&self, key: Key, entry: usize) {
         if let Some(list) = self.exits_to.get(&key) {
             for &(src, slot) in list {
-                if let Some(u) = self.unit(src) {
+                // Checked against the slot's own target: ids are reused, so a stale entry must
+                // never write into another unit's slots.
+                if let Some(u) = self.unit(src).filter(|u| u.exit_pcs.get(slot as usize) == Some(&key.1)) {
                     u.slots[slot as usize].store(entry, Ordering::Release);
                 }
             }
