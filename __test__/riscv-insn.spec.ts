@@ -11,10 +11,19 @@ import { TRAP_ECALL, TRAP_ILLEGAL } from '../examples/riscv/traps.ts'
 import { asm, box, DATA_BASE, f32bits, f64bits, FP, runSnippet } from './support/riscvAsm.ts'
 import type { Tier } from '../examples/riscv/engine/Engine.ts'
 import type { EngineKind } from '../examples/riscv/engine/createEngine.ts'
+import type { TranslatorOptions } from '../examples/riscv/translate/translator.ts'
 
 const TIERS: Tier[] = ['interp', 'fast', 'optimized', 'tiered']
 const ENGINES: EngineKind[] = ['runtime', 'blocks']
-const VARIANTS: [Tier, EngineKind][] = ENGINES.flatMap((e) => TIERS.map((t): [Tier, EngineKind] => [t, e]))
+/** tier, engine, translator options (registers in locals is an option of the translator). */
+const VARIANTS: [Tier, EngineKind, TranslatorOptions][] = [
+  ...ENGINES.flatMap((e) => TIERS.map((t): [Tier, EngineKind, TranslatorOptions] => [t, e, {}])),
+  ['fast', 'runtime', { registers: 'loops' }],
+  ['optimized', 'runtime', { registers: 'locals', backEdgeSync: false }],
+  ['tiered', 'runtime', { registers: 'locals', backEdgeSync: true, loopExitInterval: 4 }],
+]
+const label = (tier: Tier, engine: EngineKind, o: TranslatorOptions): string =>
+  `${tier}, ${engine}${o.registers ? `, registers: ${o.registers}` : ''}${o.backEdgeSync === false ? ', no back-edge stores' : ''}${o.loopExitInterval ? `, loop exits every ${o.loopExitInterval}` : ''}`
 const M64 = (1n << 64n) - 1n
 const u = (x: bigint): bigint => BigInt.asUintN(64, x)
 const MIN64 = 1n << 63n
@@ -177,9 +186,9 @@ const compressedCase = cases[cases.length - 1]
 }
 
 for (const c of cases) {
-  for (const [tier, engine] of VARIANTS) {
-    test(`${c.name} [${tier}, ${engine}]`, (t) => {
-      const { exit, state } = runSnippet(c.code, { x: c.x, f: c.f, data: c.data }, tier, engine)
+  for (const [tier, engine, options] of VARIANTS) {
+    test(`${c.name} [${label(tier, engine, options)}]`, (t) => {
+      const { exit, state } = runSnippet(c.code, { x: c.x, f: c.f, data: c.data }, tier, engine, options)
       t.is(exit.reason, 'trap')
       t.is(exit.trapCode, TRAP_ECALL)
       for (const [r, v] of Object.entries(c.ex ?? {})) t.is(state.ux(Number(r)), u(BigInt(v)), `x${r}`)
@@ -190,8 +199,8 @@ for (const c of cases) {
 }
 
 test('a load outside guest memory faults at its own pc, naming the address', (t) => {
-  for (const [tier, engine] of VARIANTS) {
-    const { exit } = runSnippet([asm.addi(5, 0, 1), asm.ld(3, 1, 8)], { x: { 1: 1n << 40n } }, tier, engine)
+  for (const [tier, engine, options] of VARIANTS) {
+    const { exit } = runSnippet([asm.addi(5, 0, 1), asm.ld(3, 1, 8)], { x: { 1: 1n << 40n } }, tier, engine, options)
     t.is(exit.reason, 'fault', tier)
     t.is(exit.pc, 0x10004n, tier)
     t.is(exit.faultAddress, (1n << 40n) + 8n, tier)
@@ -199,8 +208,8 @@ test('a load outside guest memory faults at its own pc, naming the address', (t)
 })
 
 test('an unknown instruction traps as illegal at its pc', (t) => {
-  for (const [tier, engine] of VARIANTS) {
-    const { exit, state } = runSnippet([asm.addi(5, 0, 7), 0xffffffff], {}, tier, engine)
+  for (const [tier, engine, options] of VARIANTS) {
+    const { exit, state } = runSnippet([asm.addi(5, 0, 7), 0xffffffff], {}, tier, engine, options)
     t.is(exit.reason, 'trap', tier)
     t.is(exit.trapCode, TRAP_ILLEGAL, tier)
     t.is(exit.pc, 0x10004n, tier)

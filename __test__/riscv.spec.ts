@@ -7,13 +7,20 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { BufferIO, Machine } from '../examples/riscv/index.ts'
-import type { EngineKind, Tier } from '../examples/riscv/index.ts'
+import type { EngineKind, Tier, TranslatorOptions } from '../examples/riscv/index.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = (name: string): string => `examples/riscv/programs/bin/${name}.elf`
 const TIERS: Tier[] = ['interp', 'fast', 'optimized', 'tiered']
 /** Runtime engine at every tier; the per-block engine at the tiers that exercise other API paths. */
-const VARIANTS: [Tier, EngineKind][] = [...TIERS.map((t): [Tier, EngineKind] => [t, 'runtime']), ['interp', 'blocks'], ['fast', 'blocks']]
+const VARIANTS: [Tier, EngineKind, TranslatorOptions][] = [
+  ...TIERS.map((t): [Tier, EngineKind, TranslatorOptions] => [t, 'runtime', {}]),
+  ['interp', 'blocks', {}],
+  ['fast', 'blocks', {}],
+  // The translator's other register strategies (see examples/riscv/translate/emitter.ts).
+  ['optimized', 'runtime', { registers: 'loops' }],
+  ['fast', 'runtime', { registers: 'locals' }],
+]
 const ENV = { VMJIT_GREETING: 'hello from the test' }
 
 interface Program {
@@ -69,7 +76,7 @@ function reference(p: Program): Outcome {
   return r
 }
 
-function emulate(p: Program, tier: Tier, engine: EngineKind): Outcome & { fatal: string[] } {
+function emulate(p: Program, tier: Tier, engine: EngineKind, translator: TranslatorOptions): Outcome & { fatal: string[] } {
   const io = new BufferIO(p.stdin ?? '')
   const fatal: string[] = []
   const cwd = process.cwd()
@@ -78,6 +85,7 @@ function emulate(p: Program, tier: Tier, engine: EngineKind): Outcome & { fatal:
     const m = Machine.fromFile(bin(p.name), {
       tier,
       engine,
+      translator,
       argv: [bin(p.name), ...p.args],
       env: Object.entries(ENV).map(([k, v]) => `${k}=${v}`),
       io,
@@ -93,15 +101,16 @@ function emulate(p: Program, tier: Tier, engine: EngineKind): Outcome & { fatal:
 }
 
 for (const p of PROGRAMS) {
-  for (const [tier, engine] of VARIANTS) {
-    const title = `${p.name} ${p.args.join(' ')}${p.stdin ? ' <stdin' : ''} [${tier}, ${engine}] matches qemu-riscv64`
+  for (const [tier, engine, translator] of VARIANTS) {
+    const variant = `${tier}, ${engine}${translator.registers ? `, registers: ${translator.registers}` : ''}`
+    const title = `${p.name} ${p.args.join(' ')}${p.stdin ? ' <stdin' : ''} [${variant}] matches qemu-riscv64`
     if (!haveQemu) {
       test.skip(title, () => {})
       continue
     }
     test(title, (t) => {
       const expected = reference(p)
-      const got = emulate(p, tier, engine)
+      const got = emulate(p, tier, engine, translator)
       t.is(got.stdout, expected.stdout)
       t.is(got.status, expected.status)
       if (p.name === 'signals' && p.args[0] === 'segv') t.regex(got.fatal.join('\n'), /SIGSEGV: segmentation fault: access to 0x10000000000 at pc 0x[0-9a-f]+/)

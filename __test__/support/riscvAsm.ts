@@ -8,6 +8,7 @@ import type { Tier } from '../../examples/riscv/engine/Engine.ts'
 import { GuestMemory } from '../../examples/riscv/memory.ts'
 import { GuestState, STATE_SIZE } from '../../examples/riscv/state.ts'
 import { Translator } from '../../examples/riscv/translate/translator.ts'
+import type { TranslatorOptions } from '../../examples/riscv/translate/translator.ts'
 import type { RunExit } from 'vm-jit-native'
 
 const R = (f7: number, rs2: number, rs1: number, f3: number, rd: number, op: number): number =>
@@ -127,6 +128,7 @@ export function runSnippet(
   setup: { x?: Record<number, bigint | number>; f?: Record<number, bigint>; data?: Uint8Array } = {},
   tier: Tier = 'fast',
   engineKind: EngineKind = 'runtime',
+  translatorOptions: TranslatorOptions = {},
 ): SnippetResult {
   const memory = new GuestMemory(16 << 20)
   let p = CODE_BASE
@@ -144,7 +146,7 @@ export function runSnippet(
   const state = new GuestState()
   for (const [r, v] of Object.entries(setup.x ?? {})) state.setX(Number(r), BigInt(v))
   for (const [r, v] of Object.entries(setup.f ?? {})) state.setFBits(Number(r), v)
-  const translator = new Translator(memory.bytes)
+  const translator = new Translator(memory.bytes, translatorOptions)
   const engine = createEngine(
     tier,
     { translate: (pc) => translator.translateRegion(pc), state: state.bytes, memory: memory.bytes, stateSize: STATE_SIZE },

@@ -6,6 +6,7 @@
 //
 // The exit code is the guest's (128 + signal number when it dies of a signal).
 
+import { setFlagsFromString } from 'node:v8'
 import { TIERS } from './engine/Engine.ts'
 import type { Tier } from './engine/Engine.ts'
 import { ENGINE_KINDS } from './engine/createEngine.ts'
@@ -24,6 +25,7 @@ options:
   --count         count guest instructions retired (slower; shown by --stats)
   --verbose       report unimplemented system calls and other approximations
   --memory MiB    guest memory size (default 256)
+  --perf-map      write /tmp/perf-<pid>.map at exit (symbols for \`perf record\`; tiered runtime)
   -h, --help      this help
 `
 
@@ -33,13 +35,14 @@ interface CliOptions {
   stats: boolean
   verbose: boolean
   count: boolean
+  perfMap: boolean
   memoryMiB: number
   program: string
   args: string[]
 }
 
 function parse(argv: string[]): CliOptions | string {
-  const o: Partial<CliOptions> & { tier: Tier; engine: EngineKind } = { tier: 'tiered', engine: 'runtime', stats: false, verbose: false, count: false, memoryMiB: 256 }
+  const o: Partial<CliOptions> & { tier: Tier; engine: EngineKind } = { tier: 'tiered', engine: 'runtime', stats: false, verbose: false, count: false, perfMap: false, memoryMiB: 256 }
   let k = 0
   for (; k < argv.length; k++) {
     const a = argv[k]
@@ -70,6 +73,7 @@ function parse(argv: string[]): CliOptions | string {
       case '--stats': o.stats = true; break
       case '--verbose': o.verbose = true; break
       case '--count': o.count = true; break
+      case '--perf-map': o.perfMap = true; break
       case '--memory': {
         const m = Number(value())
         if (!Number.isInteger(m) || m < 16 || m > 4096) return `--memory takes MiB between 16 and 4096`
@@ -85,6 +89,11 @@ function parse(argv: string[]): CliOptions | string {
 }
 
 function main(): number {
+  // No optimising JavaScript compiler: the JavaScript here (translation, system calls) runs in
+  // short bursts, and on a small machine TurboFan's background compiles compete with the guest
+  // and the Cranelift compiles without paying off (hello world: 0.42 s → 0.30 s). Functions
+  // compiled after this point are affected, which is all of the emulator's hot code.
+  if (!process.execArgv.some((a) => a.startsWith('--opt') || a.startsWith('--turbofan'))) setFlagsFromString('--no-opt')
   let opts: CliOptions | string
   try {
     opts = parse(process.argv.slice(2))
@@ -105,7 +114,7 @@ function main(): number {
       memorySize: opts.memoryMiB << 20,
       verbose,
       translator: { countInstructions: opts.count },
-      stats: opts.stats,
+      stats: opts.stats || opts.perfMap,
       engine: opts.engine,
     })
   } catch (err) {
@@ -120,6 +129,10 @@ function main(): number {
     if (result.instructions !== undefined) {
       process.stderr.write(`  guest MIPS            ${(Number(result.instructions) / ms / 1000).toFixed(1)}\n`)
     }
+  }
+  if (opts.perfMap) {
+    const path = machine.engine.writePerfMap?.()
+    process.stderr.write(path ? `vm-jit-riscv: wrote ${path}\n` : 'vm-jit-riscv: --perf-map needs the runtime engine\n')
   }
   machine.dispose()
   return result.exitCode

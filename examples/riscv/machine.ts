@@ -25,7 +25,7 @@ import { processIO } from './io.ts'
 import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL } from './traps.ts'
 
 /** Loop iterations between exits of a loop running inside one block (tiered runtime). */
-export const LOOP_EXIT_INTERVAL = Number(process.env.LOOPX ?? 16)
+export const LOOP_EXIT_INTERVAL = 0
 
 export interface MachineOptions {
   /** Execution strategy (default 'tiered'). */
@@ -84,8 +84,11 @@ export class Machine {
     this.state.setX(2, this.program.sp)
     // The tiered policy counts block entries: let loops leave their block now and then (chained,
     // nearly free) so that hot loops are seen and optimised. Fixed tiers keep loops inside.
-    const loopExitInterval = tier === 'tiered' && (options.engine ?? 'runtime') === 'runtime' ? LOOP_EXIT_INTERVAL : 0
-    this.translator = new Translator(this.memory.bytes, { loopExitInterval, ...options.translator })
+    const tieredRuntime = tier === 'tiered' && (options.engine ?? 'runtime') === 'runtime'
+    const loopExitInterval = tieredRuntime ? LOOP_EXIT_INTERVAL : 0
+    // The tiered runtime runs in fuel slices (decision points), so loops must leave a complete
+    // register file at back edges; the other engines run with unlimited fuel.
+    this.translator = new Translator(this.memory.bytes, { loopExitInterval, backEdgeSync: tieredRuntime, ...options.translator })
     this.#verbose = options.verbose ?? (() => {})
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))
     this.engine = createEngine(tier, {
@@ -159,6 +162,9 @@ export class Machine {
         )
       case 'fuel':
       case 'interrupt':
+        if (this.translator.registers !== 'state' && !this.translator.backEdgeSync) {
+          throw new Error(`vm-jit-riscv: unexpected ${exit.reason} exit at pc 0x${pc.toString(16)}: blocks were translated for unlimited fuel (registers are not stored at back edges), so the guest cannot resume`)
+        }
         return pc
       case 'halt':
         throw new GuestExit(0)

@@ -23,7 +23,7 @@ export interface BlockEngineOptions {
   fastPathThreshold?: number
   /** Block executions before it is recompiled at opt level speed (tiered). */
   optimizedThreshold?: number
-  /** Back edges allowed per block run. */
+  /** Back edges allowed per block run (default unlimited: blocks may keep registers in locals across back edges). */
   fuel?: number
   /** Extra report lines (translation statistics). */
   describe?: () => string[]
@@ -55,7 +55,7 @@ export class BlockEngine implements Engine {
 
   constructor(options: BlockEngineOptions) {
     this.tier = options.tier
-    this.#o = { fastPathThreshold: 2, optimizedThreshold: 200, fuel: 1e15, describe: undefined, ...options }
+    this.#o = { fastPathThreshold: 2, optimizedThreshold: 200, fuel: Infinity, describe: undefined, ...options }
   }
 
   run(pc: bigint): RunExit {

@@ -14,6 +14,8 @@ export interface Engine {
   run(pc: bigint): RunExit
   /** The JIT report for --stats. */
   report(): string
+  /** Writes a perf map of the compiled code (/tmp/perf-<pid>.map), if the engine can. */
+  writePerfMap?(): string | undefined
   /** Releases compiled code. */
   dispose(): void
 }

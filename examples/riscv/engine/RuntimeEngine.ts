@@ -12,6 +12,7 @@
 import { TieredCompiler } from 'vm-jit-native'
 import type { Block, BlockProfile, CompilePolicy, EventBasedJitMonitor, RunExit } from 'vm-jit-native'
 import type { Engine, Tier } from './Engine.ts'
+import { LoopSampler } from './LoopSampler.ts'
 
 export interface RuntimeEngineOptions {
   tier: Tier
@@ -39,6 +40,18 @@ class FixedTierPolicy implements CompilePolicy {
   }
 }
 
+/**
+ * Tiered thresholds: tier 1 on first execution (interpreting first and compiling on the second
+ * execution measured slower here: tier-0 blocks do not chain), tier 2 after 1000 executions or
+ * when the hot-spot detector says so. Loops inside a block count (see Translator
+ * loopExitInterval).
+ */
+export const DEFAULT_FAST_PATH_THRESHOLD = 1
+export const DEFAULT_OPTIMIZED_THRESHOLD = 1000
+
+/** Fuel per TieredCompiler.run call in tiered mode. */
+export const FUEL_SLICE = 1 << 22
+
 const FIXED: Partial<Record<Tier, 0 | 1 | 2>> = { interp: 0, fast: 1, optimized: 2 }
 
 export class RuntimeEngine implements Engine {
@@ -46,24 +59,57 @@ export class RuntimeEngine implements Engine {
   readonly jit: TieredCompiler
   readonly #o: RuntimeEngineOptions
   #monitor: EventBasedJitMonitor | undefined
+  /** Back edges + block entries per jit.run call (a decision point after each; see run()). */
+  readonly #slice: number
+  /** Hot loops found by sampling at fuel exits (tiered only). */
+  readonly #sampler: LoopSampler | undefined
 
   constructor(o: RuntimeEngineOptions) {
     this.#o = o
     this.tier = o.tier
     const fixed = FIXED[o.tier]
+    this.#slice = fixed === undefined ? FUEL_SLICE : Infinity
+    const sampler = fixed === undefined ? new LoopSampler() : undefined
+    this.#sampler = sampler
     this.jit = new TieredCompiler({
-      translate: o.translate,
-      fastPathThreshold: o.fastPathThreshold ?? 1,
-      optimizedThreshold: o.optimizedThreshold ?? 1000,
+      translate: sampler
+        ? (pc) => {
+            const t = o.translate(pc)
+            sampler.add(Number(pc), t.guestSize, t.block)
+            return t
+          }
+        : o.translate,
+      fastPathThreshold: o.fastPathThreshold ?? DEFAULT_FAST_PATH_THRESHOLD,
+      optimizedThreshold: o.optimizedThreshold ?? DEFAULT_OPTIMIZED_THRESHOLD,
       stateSize: o.stateSize,
-      backgroundCompilation: process.env.BGC !== '0',
       policy: fixed === undefined ? undefined : new FixedTierPolicy(fixed),
     })
     if (o.monitor) this.#monitor = this.jit.enablePerformanceMonitor()
   }
 
   run(pc: bigint): RunExit {
-    return this.jit.run(pc, this.#o.state, this.#o.memory, { fuel: Infinity })
+    // Fuel slices: every `fuel` exit is a decision point for the policy (TieredCompiler.run
+    // decides before it returns), which is what lets a long computation that never leaves
+    // native code get its hot blocks promoted; and it is a sample of where the guest spends its
+    // time (LoopSampler). The guest state is complete at a fuel exit (registers are written back
+    // before every back edge), so the guest resumes at its pc.
+    for (;;) {
+      const exit = this.jit.run(pc, this.#o.state, this.#o.memory, { fuel: this.#slice })
+      if (exit.reason !== 'fuel') return exit
+      pc = exit.pc
+      for (const block of this.#sampler?.sample(Number(pc)) ?? []) {
+        if ((this.jit.tierOf(block.pc) ?? 0) < 2) {
+          this.jit.compileAsync(block, 2).catch(() => {
+            // A failed compile is reported by the monitor; the block keeps its current code.
+          })
+        }
+      }
+    }
+  }
+
+  /** Writes /tmp/perf-<pid>.map for `perf report` (needs the monitor: --stats); returns its path. */
+  writePerfMap(): string | undefined {
+    return this.#monitor?.writePerfMap()
   }
 
   report(): string {
@@ -71,6 +117,7 @@ export class RuntimeEngine implements Engine {
     const head = [
       `JIT report (tier ${this.tier}, vm-jit-native TieredCompiler)`,
       `  blocks by tier: interpreted ${t0}, fast ${t1}, optimized ${t2}`,
+      ...(this.#sampler ? [`  hot loops found by sampling at fuel exits: ${this.#sampler.promotions}`] : []),
     ]
     const extra = (this.#o.describe?.() ?? []).map((l) => `  ${l}`)
     const monitor = this.#monitor ? this.jit.disablePerformanceMonitor()?.textReport() : undefined

@@ -1,12 +1,24 @@
-// Emitter: an IRBuilder plus what makes the translation small — a cache of guest registers for
-// the current straight-line segment (between IR labels), so each register is read from the
-// state buffer at most once per segment and written back once, at the segment's end.
+// Emitter: an IRBuilder plus what makes the translation small and fast.
 //
-// Invariant: at every IR terminator (branch, exit, trap) and every label, the state buffer holds
-// every guest register (flush() before terminators; a bound label starts with an empty cache).
-// So fuel exits at back edges, traps and exits always leave a complete register file, and any
-// exit can be resumed at its pc. Only a memory fault can leave the last few register writes of a
-// segment unwritten, and a fault ends the guest anyway.
+// Guest registers are cached per straight-line segment (between IR labels): a register is read
+// at most once per segment and written back once, when the segment ends (before every terminator
+// and label). Where they live between segments:
+//
+// - in the state buffer (Translator `registers: 'state'`, the default, and blocks without loops
+//   under 'loops'): every label starts with an empty cache, every terminator (branch, exit,
+//   trap) is preceded by the stores, so the state buffer is complete at every block boundary and
+//   every back edge, and any fuel/interrupt exit can be resumed at its pc.
+// - in IR locals for the whole block (`prologue()`; 'locals', and blocks with loops under
+//   'loops'): loaded on entry, stored at exits and traps (`exitSyncMask`, set by the translator
+//   per instruction), and before back edges when `backEdgeSync` is set. A loop then carries its
+//   registers in host registers instead of through memory; the price is the whole register set
+//   loaded at every entry and stored at every exit, which small blocks without loops (most of
+//   them, entered and left through chained exits) do not win back — and even with locals only in
+//   blocks with loops the benchmark programs ran slower than with 'state' (Cranelift reloads
+//   little across a short loop body, and store-to-load forwarding hides the rest).
+//
+// Float registers are always state-based. Only a memory fault can leave register writes
+// unstored, and a fault ends the guest anyway.
 //
 // x0 reads as the constant 0 and writes to it are dropped. Integer registers whose value is a
 // known constant within the segment (lui, auipc, li…) are folded into immediates where that saves
@@ -47,9 +59,28 @@ export class Emitter {
   terminated = false
   /** Iterations of loops inside this block (for the translator's periodic loop exits). */
   loopCounter: Local | undefined
+  /** x registers (bit mask) to store into the state buffer at an exit from the current point. */
+  exitSyncMask = 0
+  /** Store registers before back edges too (see the header). */
+  readonly backEdgeSync: boolean
+  /** The IR local holding each x register (after prologue()). */
+  readonly #xLocal: (Local | undefined)[] = new Array(32).fill(undefined)
+  /** Labels bound so far: a branch to one of them is a back edge. */
+  readonly #bound = new Set<Label>()
 
-  constructor(b: IRBuilder) {
+  constructor(b: IRBuilder, options: { backEdgeSync: boolean }) {
     this.b = b
+    this.backEdgeSync = options.backEdgeSync
+  }
+
+  /** Keeps the x registers in `mask` in locals, loaded here; must come first in the block. */
+  prologue(mask: number): void {
+    for (let r = 1; r < 32; r++) {
+      if (!(mask & (1 << r))) continue
+      const l = this.b.local('i64')
+      this.#xLocal[r] = l
+      this.b.set(l, this.b.getState('i64', xOffset(r)))
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -93,7 +124,8 @@ export class Emitter {
     if (i === 0) return this.i64(0)
     let v = this.#x[i]
     if (v === undefined) {
-      v = this.b.getState('i64', xOffset(i))
+      const l = this.#xLocal[i]
+      v = l === undefined ? this.b.getState('i64', xOffset(i)) : this.b.get(l)
       this.#x[i] = v
       this.#touchedX.push(i)
     }
@@ -204,7 +236,9 @@ export class Emitter {
     const dx = this.#dirtyX
     if (dx.length > 1) dx.sort((a, b) => a - b)
     for (const i of dx) {
-      this.b.setState(xOffset(i), this.#x[i]!)
+      const l = this.#xLocal[i]
+      if (l === undefined) this.b.setState(xOffset(i), this.#x[i]!)
+      else this.b.set(l, this.#x[i]!)
       this.#xDirty[i] = false
     }
     dx.length = 0
@@ -227,10 +261,20 @@ export class Emitter {
     this.#smallI64.clear()
   }
 
+  /** Stores the x registers in `mask` from their locals (or this segment's values) to the state. */
+  #sync(mask: number): void {
+    for (let r = 1; r < 32; r++) {
+      if (!(mask & (1 << r)) || this.#xLocal[r] === undefined) continue
+      const v = this.#x[r] ?? this.b.get(this.#xLocal[r]!)
+      this.b.setState(xOffset(r), v)
+    }
+  }
+
   /** Binds `label` here, writing back the registers if control falls into it. */
   bind(label: Label): void {
     if (!this.terminated) this.flush()
     this.b.bind(label)
+    this.#bound.add(label)
     this.#reset()
     this.terminated = false
   }
@@ -242,24 +286,28 @@ export class Emitter {
 
   jump(label: Label): void {
     this.flush()
+    if (this.backEdgeSync && this.#bound.has(label)) this.#sync(this.exitSyncMask)
     this.b.jump(label)
     this.terminated = true
   }
 
   branchIf(cond: Value, then: Label, otherwise: Label): void {
     this.flush()
+    if (this.backEdgeSync && (this.#bound.has(then) || this.#bound.has(otherwise))) this.#sync(this.exitSyncMask)
     this.b.branchIf(cond, then, otherwise)
     this.terminated = true
   }
 
   exit(pc: bigint | number | Value): void {
     this.flush()
+    this.#sync(this.exitSyncMask)
     this.b.exit(typeof pc === 'object' ? pc : this.i64(pc))
     this.terminated = true
   }
 
   trap(code: number, pc: bigint | number): void {
     this.flush()
+    this.#sync(this.exitSyncMask)
     this.b.trap(code, this.i64(pc))
     this.terminated = true
   }

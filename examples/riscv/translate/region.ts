@@ -22,12 +22,18 @@ export interface RegionOptions {
    * whose cases follow it and are best dispatched inside the block.
    */
   maxInsnsSwitch: number
+  /** How far past such an indirect jump (bytes) the region keeps going for its cases. */
+  switchForward: number
 }
 
+// Small regions: most code runs a few times (startup, libc), and translating and compiling it is
+// what a short run spends its time on; hot loops are small, and the runtime chains blocks, so a
+// block boundary costs a jump. Switches are the exception (see maxInsnsSwitch).
 export const DEFAULT_REGION: RegionOptions = {
-  maxInsns: Number(process.env.RMAX ?? 96),
-  maxForward: Number(process.env.RFWD ?? 384),
-  maxInsnsSwitch: Number(process.env.RSW ?? 512),
+  maxInsns: 32,
+  maxForward: 128,
+  maxInsnsSwitch: 256,
+  switchForward: 2048,
 }
 
 export interface Region {
@@ -41,6 +47,24 @@ export interface Region {
   index: Map<number, number>
   /** The entry could not be fetched at all. */
   fetchFault: boolean
+}
+
+/**
+ * Is insns[k] the indirect jump of a switch: `jr rs` (not a return) shortly after an index scaled
+ * by 4 or 8 (slli) and a load of `rs` — GCC's jump-table pattern (`slli; add; lw; [add]; jr`).
+ * A tail call through a function pointer (`ld a5, 24(a0); jr a5`) has no scaled index.
+ */
+export function isSwitchJump(insns: Insn[], k: number): boolean {
+  const j = insns[k]
+  if (j.op !== 'jalr' || j.rd !== 0 || j.rs1 === 1) return false
+  let scaled = false
+  let loaded = false
+  for (let m = k - 1; m >= 0 && m >= k - 6; m--) {
+    const i = insns[m]
+    if (i.op === 'slli' && (i.imm === 2 || i.imm === 3)) scaled = true
+    if ((i.op === 'lw' || i.op === 'lwu' || i.op === 'ld') && i.rd === j.rs1) loaded = true
+  }
+  return scaled && loaded
 }
 
 /** Does execution never continue to the next instruction after `i`? */
@@ -73,10 +97,10 @@ export function scanRegion(memory: Uint8Array, entry: number, opts: RegionOption
     if (t !== undefined && t > pc && t - pc <= opts.maxForward && (i.op !== 'jal' || i.rd === 0)) {
       furthest = Math.max(furthest, t)
     }
-    if (i.op === 'jalr' && i.rd === 0 && i.rs1 !== 1) {
+    if (isSwitchJump(insns, insns.length - 1)) {
       // A switch: its cases usually follow; keep them in the block (see translator.ts).
       limit = Math.max(limit, opts.maxInsnsSwitch)
-      furthest = Math.max(furthest, next + 4 * opts.maxForward)
+      furthest = Math.max(furthest, next + opts.switchForward)
     }
     if (stopsFlow(i) && next > furthest) {
       pc = next

@@ -6,7 +6,8 @@
 // Branches whose target is inside the region become IR branches to labels (back edges included:
 // loops run inside the block); others exit with the constant target pc. An indirect jump first
 // tries the region's "indirect entry points" (code after an unconditional jump, typically switch
-// cases) with a binary search on the target, and exits with the computed pc if none matches.
+// cases) with a binary search on the target, and exits with the computed pc if none matches; a
+// return compares with the return sites it can predict (returns.ts).
 // ecall traps (TRAP_ECALL) with the ecall's pc; the host resumes at pc + 4.
 
 import { IRBuilder } from 'vm-jit-native'
@@ -20,7 +21,9 @@ import { isConditionalBranch } from './insn.ts'
 import type { Insn } from './insn.ts'
 import { emitInt } from './int.ts'
 import { emitMem } from './mem.ts'
-import { DEFAULT_REGION, scanRegion, staticTarget, stopsFlow } from './region.ts'
+import { xReads, xWrites } from './regs.ts'
+import { ReturnSites } from './returns.ts'
+import { DEFAULT_REGION, isSwitchJump, scanRegion, staticTarget, stopsFlow } from './region.ts'
 import type { Region, RegionOptions } from './region.ts'
 
 export interface TranslatorOptions extends Partial<RegionOptions> {
@@ -33,6 +36,20 @@ export interface TranslatorOptions extends Partial<RegionOptions> {
    * was entered once would never look hot enough to be optimised.
    */
   loopExitInterval?: number
+  /**
+   * With registers in locals: store the registers to the state buffer before every loop back edge too,
+   * so that a fuel or interrupt exit there can be resumed (default true). Engines that run blocks
+   * with unlimited fuel and never interrupt can turn it off: loops then keep guest registers in
+   * host registers. (With registers in the state buffer it is always complete at back edges.)
+   */
+  backEdgeSync?: boolean
+  /**
+   * Where x registers live between segments (see emitter.ts): 'state' (default: the state
+   * buffer), 'locals' (IR locals for the whole block: loaded on entry, stored at exits), or
+   * 'loops' (locals in blocks that contain a loop, the state buffer in the others). Both local
+   * strategies measured slower on the benchmark programs (bench/riscv.js) than 'state'.
+   */
+  registers?: 'state' | 'locals' | 'loops'
 }
 
 export interface TranslationStats {
@@ -50,6 +67,10 @@ export class Translator {
   readonly options: RegionOptions
   readonly countInstructions: boolean
   readonly loopExitInterval: number
+  readonly backEdgeSync: boolean
+  readonly registers: 'state' | 'locals' | 'loops'
+  /** Calls seen so far, for return prediction. */
+  readonly returns = new ReturnSites()
   readonly stats: TranslationStats = { blocks: 0, guestInstructions: 0, irOps: 0, micros: 0 }
 
   constructor(memory: Uint8Array, options: TranslatorOptions = {}) {
@@ -57,6 +78,8 @@ export class Translator {
     this.options = { ...DEFAULT_REGION, ...stripUndefined(options) }
     this.countInstructions = options.countInstructions ?? false
     this.loopExitInterval = options.loopExitInterval ?? 0
+    this.backEdgeSync = options.backEdgeSync ?? true
+    this.registers = options.registers ?? 'state'
     if (this.loopExitInterval & (this.loopExitInterval - 1)) throw new RangeError('loopExitInterval must be a power of two (or 0)')
   }
 
@@ -85,11 +108,29 @@ export class Translator {
 
   #emit(r: Region): Block {
     const b = new IRBuilder({ pc: BigInt(r.entry) })
-    const e = new Emitter(b)
+    const e = new Emitter(b, { backEdgeSync: this.backEdgeSync })
     if (r.fetchFault) {
       e.trap(TRAP_FETCH_FAULT, r.entry)
       return e.finish()
     }
+    // With registers in locals the block keeps every x register it mentions in a local. `upTo[k]`:
+    // registers written by instructions 0..k. With back-edge syncs, everything written since the last store
+    // to the state was written by an instruction at or before the current one (paths only go
+    // backwards through a back edge, where the registers are stored), so an exit at k stores
+    // upTo[k]; without them an exit inside a loop may follow later instructions: store them all.
+    let used = 0
+    let written = 0
+    const upTo: number[] = []
+    for (const i of r.insns) {
+      used |= xReads(i) | xWrites(i)
+      written |= xWrites(i)
+      upTo.push(written >>> 0)
+    }
+    const hasLoop = r.insns.some((i, k) => {
+      const t = staticTarget(i, r.pcs[k])
+      return (t !== undefined && t <= r.pcs[k] && r.index.has(t)) || isSwitchJump(r.insns, k)
+    })
+    if (this.registers === 'locals' || (this.registers === 'loops' && hasLoop)) e.prologue(used)
     // Labels: internal branch targets, and the instruction after each conditional branch.
     const labels = new Map<number, Label>()
     const labelAt = (pc: number): Label => {
@@ -112,7 +153,7 @@ export class Translator {
       if (k + 1 < r.insns.length && stopsFlow(i)) indirect.push(r.pcs[k + 1])
     }
     // The entry points nearest the (first) indirect jump, in address order.
-    const jr = r.insns.findIndex((i) => i.op === 'jalr' && i.rd === 0 && i.rs1 !== 1)
+    const jr = r.insns.findIndex((_, k) => isSwitchJump(r.insns, k))
     const dispatch =
       jr < 0
         ? []
@@ -131,12 +172,27 @@ export class Translator {
       if (this.countInstructions && (k === 0 || l !== undefined || stopsFlow(r.insns[k - 1]) || isConditionalBranch(r.insns[k - 1].op))) {
         this.#count(e, r, k, labels)
       }
-      if (needsMark(i)) b.mark(pc)
+      e.exitSyncMask = this.backEdgeSync ? upTo[k] : written
+      if (needsMark(i, pc, labels)) b.mark(pc)
       this.#insn(e, i, pc, r, labels, inside, dispatch)
     }
     // Fell off the end of the region: continue at the next address.
     if (!e.terminated) e.exit(r.end)
     return e.finish()
+  }
+
+  /** A return: exits to a known return site of this function as a constant (chainable) pc. */
+  #predictReturn(e: Emitter, target: Value, pc: number): void {
+    const b = e.b
+    for (const site of this.returns.sitesFor(pc)) {
+      const hit = b.label()
+      const miss = b.label()
+      e.branchIf(b.icmp('eq', target, e.i64(site)), hit, miss)
+      e.bind(hit)
+      e.exit(site)
+      e.bind(miss)
+    }
+    e.exit(target)
   }
 
   /** A loop back edge to `label` (guest `target`) that exits to `target` every loopExitInterval-th time. */
@@ -199,6 +255,7 @@ export class Translator {
     switch (i.op) {
       case 'jal': {
         const target = pc + i.imm
+        if (i.rd === 1) this.returns.addCall(target, next)
         if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
         if (i.rd === 0 && labels.has(target)) {
           if (target <= pc && this.loopExitInterval > 0) this.#backEdge(e, target, labels.get(target)!)
@@ -221,6 +278,7 @@ export class Translator {
         const target = b.and(sum, e.i64(-2))
         if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
         if (i.rd === 0 && i.rs1 !== 1 && dispatch.length > 0) this.#dispatch(e, target, dispatch, labels)
+        else if (i.rd === 0 && i.rs1 === 1 && i.imm === 0) this.#predictReturn(e, target, pc)
         else e.exit(target)
         return
       }
@@ -270,15 +328,20 @@ export class Translator {
 /** Most indirect entry points a block dispatches to itself (beyond that: exit to the runtime). */
 const MAX_INDIRECT_TARGETS = 64
 
-/** Can the instruction stop the block at its own pc (memory fault, or fuel at a back edge)? */
-function needsMark(i: Insn): boolean {
+/**
+ * Can the instruction stop the block at its own pc: a memory access (fault), or a jump back to a
+ * label (fuel at a back edge; an indirect jump may dispatch backwards)?
+ */
+function needsMark(i: Insn, pc: number, labels: Map<number, Label>): boolean {
   switch (i.op) {
     case 'lb': case 'lh': case 'lw': case 'ld': case 'lbu': case 'lhu': case 'lwu':
     case 'sb': case 'sh': case 'sw': case 'sd': case 'fl': case 'fs':
     case 'lr': case 'sc': case 'amoswap': case 'amoadd': case 'amoxor': case 'amoand': case 'amoor':
     case 'amomin': case 'amomax': case 'amominu': case 'amomaxu':
-    case 'beq': case 'bne': case 'blt': case 'bge': case 'bltu': case 'bgeu': case 'jal': case 'jalr':
+    case 'jalr':
       return true
+    case 'beq': case 'bne': case 'blt': case 'bge': case 'bltu': case 'bgeu': case 'jal':
+      return i.imm <= 0 && labels.has(pc + i.imm)
     default:
       return false
   }
