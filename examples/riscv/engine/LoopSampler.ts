@@ -1,46 +1,43 @@
 // LoopSampler: finds hot loops the tiered policy cannot see. The policy counts block entries, but
 // a loop that runs inside one block enters it once. The engine runs the runtime in fuel slices,
-// and a fuel exit stops the guest at a loop back edge — a sample of where the time goes. A block
-// whose code is caught by two samples is hot: compile it optimised (in the background, installed
-// at the next decision point). This costs nothing per loop iteration.
+// and a fuel exit stops the guest at a loop back edge — a sample of where the time goes. The
+// engine moves a sampled block up a tier per sample (RuntimeEngine.run). This costs nothing per
+// loop iteration.
 
 import type { Block } from 'vm-jit-native'
+
+export interface Sampled {
+  block: Block
+  /** Samples that fell into this block so far, this one included. */
+  samples: number
+}
 
 interface Translated {
   pc: number
   end: number
   block: Block
   samples: number
-  requested: boolean
 }
-
-/** Samples at a block before it is compiled optimised. */
-const SAMPLES_TO_PROMOTE = 2
 
 export class LoopSampler {
   /** Translated blocks, by entry pc (the latest translation of each). */
   readonly #blocks = new Map<number, Translated>()
-  promotions = 0
+  /** Blocks a sample fell into (for the report). */
+  sampled = 0
 
   /** Records a block the engine translated. */
   add(pc: number, guestSize: number, block: Block): void {
-    this.#blocks.set(pc, { pc, end: pc + guestSize, block, samples: 0, requested: false })
+    this.#blocks.set(pc, { pc, end: pc + guestSize, block, samples: 0 })
   }
 
-  /**
-   * The guest was stopped at `pc` (a back edge): returns the blocks covering it that are now hot
-   * enough to optimise (each once).
-   */
-  sample(pc: number): Block[] {
-    const out: Block[] = []
+  /** The guest was stopped at `pc` (a back edge): the blocks covering it, with their sample counts. */
+  sample(pc: number): Sampled[] {
+    const out: Sampled[] = []
     for (const t of this.#blocks.values()) {
-      if (pc < t.pc || pc >= t.end || t.requested) continue
-      if (++t.samples >= SAMPLES_TO_PROMOTE) {
-        t.requested = true
-        out.push(t.block)
-      }
+      if (pc < t.pc || pc >= t.end) continue
+      if (++t.samples === 1) this.sampled++
+      out.push({ block: t.block, samples: t.samples })
     }
-    this.promotions += out.length
     return out
   }
 }
