@@ -93,6 +93,7 @@ export class Machine {
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))
     this.engine = createEngine(tier, {
       translate: (pc) => this.translator.translateRegion(pc),
+      backEdgeTarget: (pc) => this.translator.backEdgeTarget(pc),
       state: this.state.bytes,
       memory: this.memory.bytes,
       stateSize: STATE_SIZE,

@@ -25,6 +25,11 @@ export interface RuntimeEngineOptions {
   fastPathThreshold?: number
   /** Executions before tier 2 (tiered). */
   optimizedThreshold?: number
+  /**
+   * The guest pc a loop continues at when stopped at `pc` (a back edge's static target), if
+   * `pc` holds a backward jump or branch (tiered: see #continuation).
+   */
+  backEdgeTarget?: (pc: number) => number | undefined
   /** Record events for the JIT report (--stats). */
   monitor?: boolean
   describe?: () => string[]
@@ -52,7 +57,7 @@ export const DEFAULT_FAST_PATH_THRESHOLD = 200
 export const DEFAULT_OPTIMIZED_THRESHOLD = 1000
 
 /** Fuel per TieredCompiler.run call in tiered mode. */
-export const FUEL_SLICE = 1 << 22
+export const FUEL_SLICE = 1 << 24
 
 /** The first fuel slice, and the first after new code appears (they double up to FUEL_SLICE). */
 const FIRST_SLICE = 1 << 12
@@ -60,7 +65,10 @@ const FIRST_SLICE = 1 << 12
 /** Samples inside a tier-1 block before the engine compiles it optimised. */
 const SAMPLES_TO_OPTIMIZE = 2
 
-const FIXED: Partial<Record<Tier, 0 | 1 | 2>> = { interp: 0, fast: 1, optimized: 2 }
+/** A TieredCompiler tier: 0 interpreter, 1 fast, 2 optimised. */
+type Level = 0 | 1 | 2
+
+const FIXED: Partial<Record<Tier, Level>> = { interp: 0, fast: 1, optimized: 2 }
 
 export class RuntimeEngine implements Engine {
   readonly tier: Tier
@@ -113,8 +121,45 @@ export class RuntimeEngine implements Engine {
       }
       if (exit.reason !== 'fuel') return exit
       if (this.#slice < FUEL_SLICE) this.#slice *= 2
-      for (const { block, samples } of this.#sampler?.sample(Number(pc)) ?? []) this.#sampled(block, samples)
+      let top: Level = 0
+      for (const { block, samples } of this.#sampler?.sample(Number(pc)) ?? []) top = Math.max(top, this.#sampled(block, samples)) as Level
+      this.#continuation(Number(pc), top)
     }
+  }
+
+  /**
+   * A fuel exit stopped the guest inside `block` (at a loop back edge): an interpreted loop is
+   * compiled now (tier 1: the guest waits ~0.2 ms instead of interpreting the rest of the loop),
+   * a compiled one optimised in the background from its second sample on. Returns its tier.
+   */
+  #sampled(block: Block, samples: number): Level {
+    const tier = this.jit.tierOf(block.pc) ?? 0
+    if (tier === 0) {
+      this.jit.compileFast(block)
+      return 1
+    }
+    if (tier === 1 && samples >= SAMPLES_TO_OPTIMIZE && !this.#requested.has(block.pc)) {
+      this.#requested.add(block.pc)
+      this.jit.compileAsync(block, 2).catch(() => {
+        // A failed compile is reported by the monitor; the block keeps its current code.
+      })
+    }
+    return tier
+  }
+
+  /**
+   * The guest resumes at the back edge it stopped at, which jumps to the loop's head — a pc that
+   * was a label inside the loop's block, so the first time it has no block of its own: the loop
+   * would go on in a new, interpreted block until sampled again (a whole slice: matmul's inner
+   * loop ran 60 % of its time at tier 1). Give the head a block now, at the loop's tier.
+   */
+  #continuation(pc: number, tier: Level): void {
+    const head = tier === 0 ? undefined : this.#o.backEdgeTarget?.(pc)
+    if (head === undefined || this.jit.tierOf(BigInt(head)) !== undefined) return
+    const t = this.#o.translate(BigInt(head))
+    this.#sampler?.add(head, t.guestSize, t.block)
+    if (tier === 2) this.jit.compileOptimized(t.block)
+    else this.jit.compileFast(t.block)
   }
 
   /**
@@ -132,22 +177,6 @@ export class RuntimeEngine implements Engine {
       this.jit.interrupt()
     }
     return t
-  }
-
-  /**
-   * A fuel exit stopped the guest inside `block` (at a loop back edge): an interpreted loop is
-   * compiled now (tier 1: the guest waits ~0.2 ms instead of interpreting the rest of the loop),
-   * a compiled one optimised in the background from its second sample on.
-   */
-  #sampled(block: Block, samples: number): void {
-    const tier = this.jit.tierOf(block.pc) ?? 0
-    if (tier === 0) this.jit.compileFast(block)
-    else if (tier === 1 && samples >= SAMPLES_TO_OPTIMIZE && !this.#requested.has(block.pc)) {
-      this.#requested.add(block.pc)
-      this.jit.compileAsync(block, 2).catch(() => {
-        // A failed compile is reported by the monitor; the block keeps its current code.
-      })
-    }
   }
 
   /** Writes /tmp/perf-<pid>.map for `perf report` (needs the monitor: --stats); returns its path. */

@@ -14,6 +14,8 @@ export const ENGINE_KINDS: readonly EngineKind[] = ['runtime', 'blocks']
 
 export interface EngineSetup {
   translate: (pc: bigint) => { block: Block; guestSize: number }
+  /** The static target of a backward jump or branch at `pc` (see RuntimeEngine). */
+  backEdgeTarget?: (pc: number) => number | undefined
   state: Uint8Array
   memory: Uint8Array
   stateSize: number

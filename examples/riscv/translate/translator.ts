@@ -17,6 +17,7 @@ import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL
 import { csrNeedsHost, emitFloatCsr, isCsr } from './csr.ts'
 import { Emitter } from './emitter.ts'
 import { emitFp } from './fp.ts'
+import { fetchDecode } from './fetch.ts'
 import { isConditionalBranch } from './insn.ts'
 import type { Insn } from './insn.ts'
 import { emitInt } from './int.ts'
@@ -99,6 +100,13 @@ export class Translator {
     this.stats.irOps += block.opCount
     this.stats.micros += (performance.now() - t0) * 1000
     return { block, guestSize: Math.max(2, region.end - entry) }
+  }
+
+  /** The target of the jump or branch at `pc` if it goes backwards (a loop's back edge). */
+  backEdgeTarget(pc: number): number | undefined {
+    const i = fetchDecode(this.memory, pc)
+    const t = i === undefined ? undefined : staticTarget(i, pc)
+    return t !== undefined && t <= pc ? t : undefined
   }
 
   /** The region a block at `pc` would cover (for tools and tests). */
