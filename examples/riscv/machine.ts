@@ -22,7 +22,7 @@ import { fpApproximations } from './translate/fp.ts'
 import { Translator } from './translate/translator.ts'
 import type { TranslatorOptions } from './translate/translator.ts'
 import { processIO } from './io.ts'
-import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL } from './traps.ts'
+import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL } from './traps.ts'
 
 /** Loop iterations between exits of a loop running inside one block (tiered runtime). */
 export const LOOP_EXIT_INTERVAL = 0
@@ -88,7 +88,9 @@ export class Machine {
     const loopExitInterval = tieredRuntime ? LOOP_EXIT_INTERVAL : 0
     // The tiered runtime runs in fuel slices (decision points), so loops must leave a complete
     // register file at back edges; the other engines run with unlimited fuel.
-    this.translator = new Translator(this.memory.bytes, { loopExitInterval, backEdgeSync: tieredRuntime, ...options.translator })
+    // Indirect-call learning needs an engine that chains blocks and can drop them (the runtime).
+    const learnIndirect = (options.engine ?? 'runtime') === 'runtime'
+    this.translator = new Translator(this.memory.bytes, { loopExitInterval, backEdgeSync: tieredRuntime, learnIndirect, ...options.translator })
     this.#verbose = options.verbose ?? (() => {})
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))
     this.engine = createEngine(tier, {
@@ -137,6 +139,16 @@ export class Machine {
     switch (exit.reason) {
       case 'trap':
         switch (exit.trapCode) {
+          case TRAP_INDIRECT_CALL: {
+            // Learn the target; the call site's block and the callee's entry block (its return
+            // may be there) are translated again to predict the call and the return.
+            const call = this.translator.learnIndirectCall(Number(pc), Number(this.state.ux(1)))
+            if (call !== undefined) {
+              this.engine.retranslate?.(BigInt(call.site), BigInt(call.site + call.len))
+              this.engine.retranslate?.(pc, pc + 1n)
+            }
+            return pc
+          }
           case TRAP_ECALL:
             doSyscall(this.#ctx)
             return pc + 4n

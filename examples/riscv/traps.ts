@@ -1,5 +1,5 @@
-// Trap codes that translated blocks hand to the host (IR `trap code, pc`). The pc is always
-// that of the guest instruction concerned.
+// Trap codes that translated blocks hand to the host (IR `trap code, pc`). The pc is that of
+// the guest instruction concerned, except for TRAP_INDIRECT_CALL.
 
 /** ecall: a Linux system call; the emulator resumes at pc + 4. */
 export const TRAP_ECALL = 1
@@ -12,10 +12,18 @@ export const TRAP_HOST_INSN = 4
 /** The instruction at pc could not be fetched (outside guest memory): SIGSEGV. */
 export const TRAP_FETCH_FAULT = 5
 
+/**
+ * An indirect call (`jalr ra, …`) reached a target its block does not predict yet: pc is the
+ * target (ra holds the return address); the host learns the pair and continues at pc
+ * (translate/indirect.ts).
+ */
+export const TRAP_INDIRECT_CALL = 6
+
 export const TRAP_NAMES: Record<number, string> = {
   [TRAP_ECALL]: 'ecall',
   [TRAP_EBREAK]: 'ebreak',
   [TRAP_ILLEGAL]: 'illegal instruction',
   [TRAP_HOST_INSN]: 'host-emulated instruction',
   [TRAP_FETCH_FAULT]: 'instruction fetch fault',
+  [TRAP_INDIRECT_CALL]: 'indirect call to a new target',
 }

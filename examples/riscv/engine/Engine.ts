@@ -12,6 +12,11 @@ export interface Engine {
   readonly tier: Tier
   /** Runs from `pc` until an exit other than a plain `exit` to the next block. */
   run(pc: bigint): RunExit
+  /**
+   * Drops the code of blocks overlapping guest bytes [start, end): they are translated again when
+   * next run (the translator learnt something about them). Optional: an engine may ignore it.
+   */
+  retranslate?(start: bigint, end: bigint): void
   /** The JIT report for --stats. */
   report(): string
   /** Writes a perf map of the compiled code (/tmp/perf-<pid>.map), if the engine can. */

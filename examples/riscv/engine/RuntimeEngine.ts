@@ -79,6 +79,10 @@ export class RuntimeEngine implements Engine {
   #slice: number
   /** The slice of the jit.run call under way. */
   #running = 0
+  /** Guest ranges to invalidate at the next stop (retranslate()). */
+  readonly #stale: Array<[bigint, bigint]> = []
+  /** Inside jit.run (translate and retranslate are called from there). */
+  #inRun = false
   /** This engine asked the runtime to stop (a decision point, not the embedder's interrupt). */
   #interrupted = false
   /** Hot loops found by sampling at fuel exits (tiered only). */
@@ -111,8 +115,11 @@ export class RuntimeEngine implements Engine {
     // before every back edge), so the guest resumes at its pc. Slices start short and double:
     // new code starts interpreted, and decisions come soon after it appears.
     for (;;) {
+      this.#retranslatePending()
       this.#running = this.#slice
+      this.#inRun = true
       const exit = this.jit.run(pc, this.#o.state, this.#o.memory, { fuel: this.#slice })
+      this.#inRun = false
       pc = exit.pc
       if (exit.reason === 'interrupt' && this.#interrupted) {
         // Our own (see #translateTiered): a decision point, like a fuel exit.
@@ -160,6 +167,24 @@ export class RuntimeEngine implements Engine {
     this.#sampler?.add(head, t.guestSize, t.block)
     if (tier === 2) this.jit.compileOptimized(t.block)
     else this.jit.compileFast(t.block)
+  }
+
+  /**
+   * Invalidation is deferred to the run loop: called from inside jit.run (a miss: translate), the
+   * runtime is between blocks, and an interrupt brings the guest back here soon; called between
+   * runs (a trap handler), it happens before the next.
+   */
+  retranslate(start: bigint, end: bigint): void {
+    this.#stale.push([start, end])
+    if (this.#inRun && !this.#interrupted) {
+      this.#interrupted = true
+      this.jit.interrupt()
+    }
+  }
+
+  #retranslatePending(): void {
+    for (const [start, end] of this.#stale) this.jit.invalidateRange(start, end)
+    this.#stale.length = 0
   }
 
   /**

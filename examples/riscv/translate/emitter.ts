@@ -312,6 +312,14 @@ export class Emitter {
     this.terminated = true
   }
 
+  /** Traps with a computed pc (TRAP_INDIRECT_CALL: the call's target). */
+  trapTo(code: number, pc: Value): void {
+    this.flush()
+    this.#sync(this.exitSyncMask)
+    this.b.trap(code, pc)
+    this.terminated = true
+  }
+
   finish(): Block {
     return this.b.finish()
   }

@@ -13,7 +13,7 @@
 import { IRBuilder } from 'vm-jit-native'
 import type { Block, IcmpCondition, Label, Value } from 'vm-jit-native'
 import { INSN_COUNT_OFFSET } from '../state.ts'
-import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL } from '../traps.ts'
+import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL } from '../traps.ts'
 import { csrNeedsHost, emitFloatCsr, isCsr } from './csr.ts'
 import { Emitter } from './emitter.ts'
 import { emitFp } from './fp.ts'
@@ -24,6 +24,8 @@ import { emitInt } from './int.ts'
 import { emitMem } from './mem.ts'
 import { xReads, xWrites } from './regs.ts'
 import { ReturnSites } from './returns.ts'
+import { IndirectCalls } from './indirect.ts'
+import type { IndirectCall } from './indirect.ts'
 import { DEFAULT_REGION, isSwitchJump, scanRegion, staticTarget, stopsFlow } from './region.ts'
 import type { Region, RegionOptions } from './region.ts'
 
@@ -51,6 +53,11 @@ export interface TranslatorOptions extends Partial<RegionOptions> {
    * strategies measured slower on the benchmark programs (bench/riscv.js) than 'state'.
    */
   registers?: 'state' | 'locals' | 'loops'
+  /**
+   * Indirect calls trap to the host on targets they do not predict yet (TRAP_INDIRECT_CALL,
+   * indirect.ts); for engines that chain blocks and can translate them again. Default false.
+   */
+  learnIndirect?: boolean
 }
 
 export interface TranslationStats {
@@ -70,8 +77,11 @@ export class Translator {
   readonly loopExitInterval: number
   readonly backEdgeSync: boolean
   readonly registers: 'state' | 'locals' | 'loops'
+  readonly learnIndirect: boolean
   /** Calls seen so far, for return prediction. */
   readonly returns = new ReturnSites()
+  /** Targets seen at indirect call sites (indirect.ts). */
+  readonly indirect = new IndirectCalls()
   readonly stats: TranslationStats = { blocks: 0, guestInstructions: 0, irOps: 0, micros: 0 }
 
   constructor(memory: Uint8Array, options: TranslatorOptions = {}) {
@@ -81,6 +91,7 @@ export class Translator {
     this.loopExitInterval = options.loopExitInterval ?? 0
     this.backEdgeSync = options.backEdgeSync ?? true
     this.registers = options.registers ?? 'state'
+    this.learnIndirect = options.learnIndirect ?? false
     if (this.loopExitInterval & (this.loopExitInterval - 1)) throw new RangeError('loopExitInterval must be a power of two (or 0)')
   }
 
@@ -100,6 +111,17 @@ export class Translator {
     this.stats.irOps += block.opCount
     this.stats.micros += (performance.now() - t0) * 1000
     return { block, guestSize: Math.max(2, region.end - entry) }
+  }
+
+  /**
+   * A TRAP_INDIRECT_CALL to `target` with return address `ra`: learns the pair — also as a call,
+   * for return prediction — and returns the call site if it is new (its block should be
+   * translated again to predict it).
+   */
+  learnIndirectCall(target: number, ra: number): IndirectCall | undefined {
+    const call = this.indirect.learn(this.memory, target, ra)
+    if (call !== undefined) this.returns.addCall(target, ra)
+    return call
   }
 
   /** The target of the jump or branch at `pc` if it goes backwards (a loop's back edge). */
@@ -189,10 +211,10 @@ export class Translator {
     return e.finish()
   }
 
-  /** A return: exits to a known return site of this function as a constant (chainable) pc. */
-  #predictReturn(e: Emitter, target: Value, pc: number): void {
+  /** An indirect jump: exits to each of `likely` as a constant (chainable) pc if it is the target. */
+  #predictExit(e: Emitter, target: Value, likely: readonly number[], learn = false): void {
     const b = e.b
-    for (const site of this.returns.sitesFor(pc)) {
+    for (const site of likely) {
       const hit = b.label()
       const miss = b.label()
       e.branchIf(b.icmp('eq', target, e.i64(site)), hit, miss)
@@ -200,7 +222,8 @@ export class Translator {
       e.exit(site)
       e.bind(miss)
     }
-    e.exit(target)
+    if (learn) e.trapTo(TRAP_INDIRECT_CALL, target)
+    else e.exit(target)
   }
 
   /** A loop back edge to `label` (guest `target`) that exits to `target` every loopExitInterval-th time. */
@@ -286,7 +309,10 @@ export class Translator {
         const target = b.and(sum, e.i64(-2))
         if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
         if (i.rd === 0 && i.rs1 !== 1 && dispatch.length > 0) this.#dispatch(e, target, dispatch, labels)
-        else if (i.rd === 0 && i.rs1 === 1 && i.imm === 0) this.#predictReturn(e, target, pc)
+        // A return: the known return sites of this function (returns.ts).
+        else if (i.rd === 0 && i.rs1 === 1 && i.imm === 0) this.#predictExit(e, target, this.returns.sitesFor(pc))
+        // An indirect call: the targets seen there (indirect.ts).
+        else if (i.rd === 1) this.#predictExit(e, target, this.indirect.targetsFor(pc), this.learnIndirect && this.indirect.learning(pc))
         else e.exit(target)
         return
       }
