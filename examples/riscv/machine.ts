@@ -22,7 +22,7 @@ import { fpApproximations } from './translate/fp.ts'
 import { Translator } from './translate/translator.ts'
 import type { TranslatorOptions } from './translate/translator.ts'
 import { processIO } from './io.ts'
-import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL } from './traps.ts'
+import { returnTrapSite, TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL, TRAP_RETURN_BASE } from './traps.ts'
 
 /** Loop iterations between exits of a loop running inside one block (tiered runtime). */
 export const LOOP_EXIT_INTERVAL = 0
@@ -94,7 +94,7 @@ export class Machine {
     this.#verbose = options.verbose ?? (() => {})
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))
     this.engine = createEngine(tier, {
-      translate: (pc) => this.translator.translateRegion(pc),
+      translate: (pc, warm) => this.translator.translateRegion(pc, warm),
       backEdgeTarget: (pc) => this.translator.backEdgeTarget(pc),
       state: this.state.bytes,
       memory: this.memory.bytes,
@@ -138,15 +138,17 @@ export class Machine {
     this.state.pc = pc
     switch (exit.reason) {
       case 'trap':
+        if (exit.trapCode! >= TRAP_RETURN_BASE) {
+          // A ret to a site it did not predict: learn it; its block is translated again.
+          const ret = returnTrapSite(exit.trapCode!)
+          if (this.translator.learnReturn(ret, Number(pc))) this.engine.retranslate?.(BigInt(ret), BigInt(ret + 2))
+          return pc
+        }
         switch (exit.trapCode) {
           case TRAP_INDIRECT_CALL: {
-            // Learn the target; the call site's block and the callee's entry block (its return
-            // may be there) are translated again to predict the call and the return.
+            // Learn the target; the call site's block is translated again to predict it.
             const call = this.translator.learnIndirectCall(Number(pc), Number(this.state.ux(1)))
-            if (call !== undefined) {
-              this.engine.retranslate?.(BigInt(call.site), BigInt(call.site + call.len))
-              this.engine.retranslate?.(pc, pc + 1n)
-            }
+            if (call !== undefined) this.engine.retranslate?.(BigInt(call.site), BigInt(call.site + call.len))
             return pc
           }
           case TRAP_ECALL:

@@ -19,6 +19,16 @@ export const TRAP_FETCH_FAULT = 5
  */
 export const TRAP_INDIRECT_CALL = 6
 
+/**
+ * A return (`ret`) went to a site its block does not predict yet: the code is TRAP_RETURN_BASE +
+ * the ret's pc / 2 (guest pcs are below 2^32), pc is the return address; the host learns the
+ * pair and continues at pc (translate/returns.ts).
+ */
+export const TRAP_RETURN_BASE = 0x8000_0000
+
+export const returnTrapCode = (retPc: number): number => TRAP_RETURN_BASE + retPc / 2
+export const returnTrapSite = (code: number): number => (code - TRAP_RETURN_BASE) * 2
+
 export const TRAP_NAMES: Record<number, string> = {
   [TRAP_ECALL]: 'ecall',
   [TRAP_EBREAK]: 'ebreak',

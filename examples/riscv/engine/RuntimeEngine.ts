@@ -7,17 +7,19 @@
 //   interp     every block stays in the native interpreter (tier 0)
 //   fast       every block is compiled at opt level none on first execution (tier 1)
 //   optimized  every block is compiled at opt level speed on first execution (tier 2)
-//   tiered     the package's ThresholdPolicy: interpreted first, tier 1 when warm, tier 2 when hot
+//   tiered     WarmPolicy (the package's thresholds): interpreted first, tier 1 when warm, tier 2 when hot
 //              (in the background); plus loop sampling at fuel exits (LoopSampler)
 
 import { TieredCompiler } from 'vm-jit-native'
 import type { Block, BlockProfile, CompilePolicy, EventBasedJitMonitor, RunExit } from 'vm-jit-native'
 import type { Engine, Tier } from './Engine.ts'
 import { LoopSampler } from './LoopSampler.ts'
+import { WarmPolicy } from './WarmPolicy.ts'
 
 export interface RuntimeEngineOptions {
   tier: Tier
-  translate: (pc: bigint) => { block: Block; guestSize: number }
+  /** `warm`: a block that is executed often (it may carry learning traps; see WarmPolicy). */
+  translate: (pc: bigint, warm: boolean) => { block: Block; guestSize: number }
   state: Uint8Array
   memory: Uint8Array
   stateSize: number
@@ -87,6 +89,8 @@ export class RuntimeEngine implements Engine {
   #interrupted = false
   /** Hot loops found by sampling at fuel exits (tiered only). */
   readonly #sampler: LoopSampler | undefined
+  /** The tiered policy (tiered only). */
+  readonly #policy: WarmPolicy | undefined
   /** Blocks sent to tier 2 by sampling (once each). */
   readonly #requested = new Set<bigint>()
 
@@ -97,12 +101,16 @@ export class RuntimeEngine implements Engine {
     this.#slice = fixed === undefined ? FIRST_SLICE : Infinity
     const sampler = fixed === undefined ? new LoopSampler() : undefined
     this.#sampler = sampler
+    const fastPathThreshold = o.fastPathThreshold ?? DEFAULT_FAST_PATH_THRESHOLD
+    const optimizedThreshold = o.optimizedThreshold ?? DEFAULT_OPTIMIZED_THRESHOLD
+    this.#policy = fixed === undefined ? new WarmPolicy(fastPathThreshold, optimizedThreshold) : undefined
     this.jit = new TieredCompiler({
-      translate: sampler ? (pc) => this.#translateTiered(pc, sampler) : o.translate,
-      fastPathThreshold: o.fastPathThreshold ?? DEFAULT_FAST_PATH_THRESHOLD,
-      optimizedThreshold: o.optimizedThreshold ?? DEFAULT_OPTIMIZED_THRESHOLD,
+      // Fixed tiers compile every block they run: translate everything warm.
+      translate: sampler ? (pc) => this.#translateTiered(pc, sampler) : (pc) => o.translate(pc, true),
+      fastPathThreshold,
+      optimizedThreshold,
       stateSize: o.stateSize,
-      policy: fixed === undefined ? undefined : new FixedTierPolicy(fixed),
+      policy: this.#policy ?? new FixedTierPolicy(fixed!),
     })
     if (o.monitor) this.#monitor = this.jit.enablePerformanceMonitor()
   }
@@ -120,6 +128,7 @@ export class RuntimeEngine implements Engine {
       this.#inRun = true
       const exit = this.jit.run(pc, this.#o.state, this.#o.memory, { fuel: this.#slice })
       this.#inRun = false
+      this.#promoteDue()
       pc = exit.pc
       if (exit.reason === 'interrupt' && this.#interrupted) {
         // Our own (see #translateTiered): a decision point, like a fuel exit.
@@ -142,7 +151,7 @@ export class RuntimeEngine implements Engine {
   #sampled(block: Block, samples: number): Level {
     const tier = this.jit.tierOf(block.pc) ?? 0
     if (tier === 0) {
-      this.jit.compileFast(block)
+      this.#warmUp(block.pc, 1)
       return 1
     }
     if (tier === 1 && samples >= SAMPLES_TO_OPTIMIZE && !this.#requested.has(block.pc)) {
@@ -163,10 +172,33 @@ export class RuntimeEngine implements Engine {
   #continuation(pc: number, tier: Level): void {
     const head = tier === 0 ? undefined : this.#o.backEdgeTarget?.(pc)
     if (head === undefined || this.jit.tierOf(BigInt(head)) !== undefined) return
-    const t = this.#o.translate(BigInt(head))
+    this.#policy?.warm.add(BigInt(head))
+    const t = this.#o.translate(BigInt(head), true)
     this.#sampler?.add(head, t.guestSize, t.block)
     if (tier === 2) this.jit.compileOptimized(t.block)
     else this.jit.compileFast(t.block)
+  }
+
+  /** Interpreted blocks the policy moves up (WarmPolicy.due): translated warm, compiled. */
+  #promoteDue(): void {
+    const due = this.#policy?.due
+    if (!due?.length) return
+    for (const { pc, tier } of due) if (this.jit.tierOf(pc) === 0) this.#warmUp(pc, tier)
+    due.length = 0
+  }
+
+  /** Translates `pc` warm and compiles it at tier 1 now (and optimised in the background for tier 2). */
+  #warmUp(pc: bigint, tier: Level): void {
+    this.#policy?.warm.add(pc)
+    const t = this.#o.translate(pc, true)
+    this.#sampler?.add(Number(pc), t.guestSize, t.block)
+    this.jit.compileFast(t.block)
+    if (tier === 2 && !this.#requested.has(pc)) {
+      this.#requested.add(pc)
+      this.jit.compileAsync(t.block, 2).catch(() => {
+        // A failed compile is reported by the monitor; the block keeps its current code.
+      })
+    }
   }
 
   /**
@@ -194,7 +226,7 @@ export class RuntimeEngine implements Engine {
    * the new phase's loops for a whole long slice (qsort's second sort ran 1.5× slower).
    */
   #translateTiered(pc: bigint, sampler: LoopSampler): { block: Block; guestSize: number } {
-    const t = this.#o.translate(pc)
+    const t = this.#o.translate(pc, this.#policy!.warm.has(pc))
     sampler.add(Number(pc), t.guestSize, t.block)
     this.#slice = FIRST_SLICE
     if (this.#running > FIRST_SLICE * 4 && !this.#interrupted) {

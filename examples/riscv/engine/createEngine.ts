@@ -13,7 +13,8 @@ export type EngineKind = 'runtime' | 'blocks'
 export const ENGINE_KINDS: readonly EngineKind[] = ['runtime', 'blocks']
 
 export interface EngineSetup {
-  translate: (pc: bigint) => { block: Block; guestSize: number }
+  /** `warm`: the block runs often (see RuntimeEngine's WarmPolicy); cold blocks may be cheaper. */
+  translate: (pc: bigint, warm: boolean) => { block: Block; guestSize: number }
   /** The static target of a backward jump or branch at `pc` (see RuntimeEngine). */
   backEdgeTarget?: (pc: number) => number | undefined
   state: Uint8Array
@@ -28,5 +29,5 @@ export function createEngine(tier: Tier, setup: EngineSetup, kind: EngineKind = 
   if (kind === 'runtime' && typeof TieredCompiler === 'function') {
     return new RuntimeEngine({ tier, ...setup, monitor: setup.stats })
   }
-  return new BlockEngine({ tier, ...setup, translate: (pc) => setup.translate(pc).block })
+  return new BlockEngine({ tier, ...setup, translate: (pc) => setup.translate(pc, true).block })
 }

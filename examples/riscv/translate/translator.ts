@@ -13,7 +13,7 @@
 import { IRBuilder } from 'vm-jit-native'
 import type { Block, IcmpCondition, Label, Value } from 'vm-jit-native'
 import { INSN_COUNT_OFFSET } from '../state.ts'
-import { TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL } from '../traps.ts'
+import { returnTrapCode, TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL } from '../traps.ts'
 import { csrNeedsHost, emitFloatCsr, isCsr } from './csr.ts'
 import { Emitter } from './emitter.ts'
 import { emitFp } from './fp.ts'
@@ -54,8 +54,9 @@ export interface TranslatorOptions extends Partial<RegionOptions> {
    */
   registers?: 'state' | 'locals' | 'loops'
   /**
-   * Indirect calls trap to the host on targets they do not predict yet (TRAP_INDIRECT_CALL,
-   * indirect.ts); for engines that chain blocks and can translate them again. Default false.
+   * Indirect calls and returns trap to the host on targets they do not predict yet
+   * (TRAP_INDIRECT_CALL, indirect.ts; TRAP_RETURN_BASE, returns.ts); for engines that chain
+   * blocks and can translate them again. Default false.
    */
   learnIndirect?: boolean
 }
@@ -78,6 +79,8 @@ export class Translator {
   readonly backEdgeSync: boolean
   readonly registers: 'state' | 'locals' | 'loops'
   readonly learnIndirect: boolean
+  /** Learning traps in the block being translated. */
+  #learn = false
   /** Calls seen so far, for return prediction. */
   readonly returns = new ReturnSites()
   /** Targets seen at indirect call sites (indirect.ts). */
@@ -100,11 +103,16 @@ export class Translator {
     return this.translateRegion(pc).block
   }
 
-  /** The block for guest code at `pc`, and how many guest bytes it covers. */
-  translateRegion(pc: bigint | number): { block: Block; guestSize: number } {
+  /**
+   * The block for guest code at `pc`, and how many guest bytes it covers. `learn` (default: the
+   * learnIndirect option) lets its indirect calls and returns trap to learn targets; an engine
+   * may leave it off for cold code, where learning costs more than it saves.
+   */
+  translateRegion(pc: bigint | number, learn = this.learnIndirect): { block: Block; guestSize: number } {
     const t0 = performance.now()
     const entry = Number(pc)
     const region = scanRegion(this.memory, entry, this.options)
+    this.#learn = learn && this.learnIndirect
     const block = this.#emit(region)
     this.stats.blocks++
     this.stats.guestInstructions += region.insns.length
@@ -122,6 +130,11 @@ export class Translator {
     const call = this.indirect.learn(this.memory, target, ra)
     if (call !== undefined) this.returns.addCall(target, ra)
     return call
+  }
+
+  /** A ret at `retPc` trapped returning to `site`: true if new (translate its block again). */
+  learnReturn(retPc: number, site: number): boolean {
+    return this.returns.learn(retPc, site)
   }
 
   /** The target of the jump or branch at `pc` if it goes backwards (a loop's back edge). */
@@ -211,8 +224,11 @@ export class Translator {
     return e.finish()
   }
 
-  /** An indirect jump: exits to each of `likely` as a constant (chainable) pc if it is the target. */
-  #predictExit(e: Emitter, target: Value, likely: readonly number[], learn = false): void {
+  /**
+   * An indirect jump: exits to each of `likely` as a constant (chainable) pc if it is the target;
+   * otherwise traps with `learnTrap` (the host learns the target) or exits with the computed pc.
+   */
+  #predictExit(e: Emitter, target: Value, likely: readonly number[], learnTrap?: number): void {
     const b = e.b
     for (const site of likely) {
       const hit = b.label()
@@ -222,7 +238,7 @@ export class Translator {
       e.exit(site)
       e.bind(miss)
     }
-    if (learn) e.trapTo(TRAP_INDIRECT_CALL, target)
+    if (learnTrap !== undefined) e.trapTo(learnTrap, target)
     else e.exit(target)
   }
 
@@ -310,9 +326,12 @@ export class Translator {
         if (i.rd !== 0) e.setXConst(i.rd, BigInt(next))
         if (i.rd === 0 && i.rs1 !== 1 && dispatch.length > 0) this.#dispatch(e, target, dispatch, labels)
         // A return: the known return sites of this function (returns.ts).
-        else if (i.rd === 0 && i.rs1 === 1 && i.imm === 0) this.#predictExit(e, target, this.returns.sitesFor(pc))
+        else if (i.rd === 0 && i.rs1 === 1 && i.imm === 0) {
+          const learn = this.#learn && this.returns.learning(pc)
+          this.#predictExit(e, target, this.returns.predict(pc), learn ? returnTrapCode(pc) : undefined)
+        }
         // An indirect call: the targets seen there (indirect.ts).
-        else if (i.rd === 1) this.#predictExit(e, target, this.indirect.targetsFor(pc), this.learnIndirect && this.indirect.learning(pc))
+        else if (i.rd === 1) this.#predictExit(e, target, this.indirect.targetsFor(pc), this.#learn && this.indirect.learning(pc) ? TRAP_INDIRECT_CALL : undefined)
         else e.exit(target)
         return
       }
