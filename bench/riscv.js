@@ -10,6 +10,7 @@
 //   npm run bench:riscv -- --reps 5           more repetitions
 //   npm run bench:riscv -- --only nbody,sieve some programs
 //   npm run bench:riscv -- --no-write         do not touch BENCHMARKS.md
+//   npm run bench:riscv -- --cli dist/x/cli.js  another build of the CLI (e.g. a snapshot of dist/)
 //
 // Wall time is the whole process: node start, loading the addon, the ELF, translation and
 // compilation included — what a user of `vm-jit-riscv` waits for — like qemu's and native's.
@@ -21,7 +22,7 @@ const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 const programsDir = path.join(root, 'examples', 'riscv', 'programs')
-const cli = path.join(root, 'dist', 'examples', 'riscv', 'cli.js')
+let cli = path.join(root, 'dist', 'examples', 'riscv', 'cli.js')
 
 // Inputs sized so that qemu-riscv64 takes roughly 0.5–2 s on the machine this was tuned on.
 const PROGRAMS = [
@@ -50,9 +51,10 @@ function parseArgs(argv) {
     else if (a === '--reps') o.reps = Number(argv[++k])
     else if (a === '--only') o.only = argv[++k].split(',')
     else if (a === '--no-write') o.write = false
+    else if (a === '--cli') cli = path.resolve(argv[++k])
     else {
       console.error(`bench:riscv: unknown argument ${a}`)
-      console.error('usage: node bench/riscv.js [--quick] [--reps N] [--only prog,...] [--no-write]')
+      console.error('usage: node bench/riscv.js [--quick] [--reps N] [--only prog,...] [--no-write] [--cli path]')
       process.exit(2)
     }
   }
@@ -135,6 +137,7 @@ function main() {
   const argsOf = (p) => (o.quick ? p.quick : p.args)
   console.error(`bench:riscv: ${programs.length} programs × ${modes.join(', ')}; ${o.reps} repetition(s) (interp: 1)`)
 
+  const loadBefore = os.loadavg()[0]
   const times = new Map() // `${name}/${mode}` → seconds[]
   const outputs = new Map() // `${name}` → reference stdout (qemu, else the first emulator run)
   const mismatches = []
@@ -196,7 +199,8 @@ function main() {
   const when = new Date().toISOString().replace('T', ' ').slice(0, 16)
   const section = [
     `Run: ${when} UTC, ${cpu} × ${os.cpus().length}, Node ${process.version}, ${o.reps} repetition(s) (interp 1), ` +
-      `medians; ${((Date.now() - started) / 1000).toFixed(0)} s in all${o.quick ? ', --quick inputs' : ''}.`,
+      `medians; ${((Date.now() - started) / 1000).toFixed(0)} s in all${o.quick ? ', --quick inputs' : ''}; ` +
+      `load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the machine is shared).`,
     '',
     table,
     '',
@@ -230,6 +234,7 @@ compiled natively with \`gcc -O2\`. Times are whole-process wall times (node sta
 translation and compilation included); guest MIPS = guest instructions retired (counted once with
 \`--count\`) / wall time. \`interp\` runs every block in the package's native interpreter, \`fast\` and
 \`optimized\` compile every block at opt level none / speed on first execution, \`tiered\` is the
-TieredCompiler's default policy. See examples/riscv/README.md for what the emulator does.`
+emulator's default (TieredCompiler with its WarmPolicy). See examples/riscv/README.md for what the
+emulator does.`
 
 main()

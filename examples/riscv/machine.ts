@@ -88,8 +88,9 @@ export class Machine {
     const loopExitInterval = tieredRuntime ? LOOP_EXIT_INTERVAL : 0
     // The tiered runtime runs in fuel slices (decision points), so loops must leave a complete
     // register file at back edges; the other engines run with unlimited fuel.
-    // Indirect-call learning needs an engine that chains blocks and can drop them (the runtime).
-    const learnIndirect = (options.engine ?? 'runtime') === 'runtime'
+    // Indirect-call learning needs an engine that chains blocks and can drop them (the runtime),
+    // and compiled code: interpreted blocks do not chain, so the interpreter gains nothing by it.
+    const learnIndirect = (options.engine ?? 'runtime') === 'runtime' && tier !== 'interp'
     this.translator = new Translator(this.memory.bytes, { loopExitInterval, backEdgeSync: tieredRuntime, learnIndirect, ...options.translator })
     this.#verbose = options.verbose ?? (() => {})
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))

@@ -3,10 +3,19 @@
 // The emulator is written against this interface only, so the execution strategy (interpret,
 // compile everything, or tier up) is one constructor argument.
 
-import type { RunExit } from 'vm-jit-native'
+import type { Block, RunExit } from 'vm-jit-native'
 
 export type Tier = 'interp' | 'fast' | 'optimized' | 'tiered'
 export const TIERS: readonly Tier[] = ['interp', 'fast', 'optimized', 'tiered']
+
+/** What the emulator's translator hands an engine for a pc. */
+export interface Translation {
+  block: Block
+  /** Guest bytes the block covers. */
+  guestSize: number
+  /** Would a warm translation (with learning traps) differ from this one? */
+  learnable?: boolean
+}
 
 export interface Engine {
   readonly tier: Tier

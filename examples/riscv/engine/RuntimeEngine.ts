@@ -12,14 +12,14 @@
 
 import { TieredCompiler } from 'vm-jit-native'
 import type { Block, BlockProfile, CompilePolicy, EventBasedJitMonitor, RunExit } from 'vm-jit-native'
-import type { Engine, Tier } from './Engine.ts'
+import type { Engine, Tier, Translation } from './Engine.ts'
 import { LoopSampler } from './LoopSampler.ts'
 import { WarmPolicy } from './WarmPolicy.ts'
 
 export interface RuntimeEngineOptions {
   tier: Tier
   /** `warm`: a block that is executed often (it may carry learning traps; see WarmPolicy). */
-  translate: (pc: bigint, warm: boolean) => { block: Block; guestSize: number }
+  translate: (pc: bigint, warm: boolean) => Translation
   state: Uint8Array
   memory: Uint8Array
   stateSize: number
@@ -81,6 +81,8 @@ export class RuntimeEngine implements Engine {
   #slice: number
   /** The slice of the jit.run call under way. */
   #running = 0
+  /** Cold translations that a warm one would not change (see #warmUp), by pc. */
+  readonly #cold = new Map<bigint, Translation>()
   /** Guest ranges to invalidate at the next stop (retranslate()). */
   readonly #stale: Array<[bigint, bigint]> = []
   /** Inside jit.run (translate and retranslate are called from there). */
@@ -190,8 +192,11 @@ export class RuntimeEngine implements Engine {
   /** Translates `pc` warm and compiles it at tier 1 now (and optimised in the background for tier 2). */
   #warmUp(pc: bigint, tier: Level): void {
     this.#policy?.warm.add(pc)
-    const t = this.#o.translate(pc, true)
-    this.#sampler?.add(Number(pc), t.guestSize, t.block)
+    // A cold translation without learnable sites is what a warm one would be: keep it.
+    const cold = this.#cold.get(pc)
+    const t = cold ?? this.#o.translate(pc, true)
+    this.#cold.delete(pc)
+    if (cold === undefined) this.#sampler?.add(Number(pc), t.guestSize, t.block)
     this.jit.compileFast(t.block)
     if (tier === 2 && !this.#requested.has(pc)) {
       this.#requested.add(pc)
@@ -225,9 +230,12 @@ export class RuntimeEngine implements Engine {
    * goes on) — otherwise a program entering a new phase after its slices have grown interprets
    * the new phase's loops for a whole long slice (qsort's second sort ran 1.5× slower).
    */
-  #translateTiered(pc: bigint, sampler: LoopSampler): { block: Block; guestSize: number } {
-    const t = this.#o.translate(pc, this.#policy!.warm.has(pc))
+  #translateTiered(pc: bigint, sampler: LoopSampler): Translation {
+    const warm = this.#policy!.warm.has(pc)
+    const t = this.#o.translate(pc, warm)
     sampler.add(Number(pc), t.guestSize, t.block)
+    if (!warm && !t.learnable) this.#cold.set(pc, t)
+    else this.#cold.delete(pc)
     this.#slice = FIRST_SLICE
     if (this.#running > FIRST_SLICE * 4 && !this.#interrupted) {
       this.#interrupted = true

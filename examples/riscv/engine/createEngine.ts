@@ -3,10 +3,9 @@
 //   blocks   BlockEngine: the emulator's own loop over Interpreter.run / CraneliftBackend.compile /
 //            CodeHandle.run, one native call per block (the per-block API, and a fallback)
 
-import type { Block } from 'vm-jit-native'
 import { TieredCompiler } from 'vm-jit-native'
 import { BlockEngine } from './BlockEngine.ts'
-import type { Engine, Tier } from './Engine.ts'
+import type { Engine, Tier, Translation } from './Engine.ts'
 import { RuntimeEngine } from './RuntimeEngine.ts'
 
 export type EngineKind = 'runtime' | 'blocks'
@@ -14,7 +13,7 @@ export const ENGINE_KINDS: readonly EngineKind[] = ['runtime', 'blocks']
 
 export interface EngineSetup {
   /** `warm`: the block runs often (see RuntimeEngine's WarmPolicy); cold blocks may be cheaper. */
-  translate: (pc: bigint, warm: boolean) => { block: Block; guestSize: number }
+  translate: (pc: bigint, warm: boolean) => Translation
   /** The static target of a backward jump or branch at `pc` (see RuntimeEngine). */
   backEdgeTarget?: (pc: number) => number | undefined
   state: Uint8Array

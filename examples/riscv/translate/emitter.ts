@@ -53,6 +53,7 @@ export class Emitter {
   readonly #consts: Record<IRType, Map<bigint, Value>> = {
     i8: new Map(), i16: new Map(), i32: new Map(), i64: new Map(), f32: new Map(), f64: new Map(),
   }
+  readonly #constMaps = Object.values(this.#consts)
   /** i64 constants from small JS numbers (the common case: immediates, pcs). */
   readonly #smallI64 = new Map<number, Value>()
   /** The last op was a terminator: the next one must be a label. */
@@ -65,6 +66,8 @@ export class Emitter {
   readonly backEdgeSync: boolean
   /** The IR local holding each x register (after prologue()). */
   readonly #xLocal: (Local | undefined)[] = new Array(32).fill(undefined)
+  /** Some x register lives in a local (prologue()). */
+  #hasLocals = false
   /** Labels bound so far: a branch to one of them is a back edge. */
   readonly #bound = new Set<Label>()
 
@@ -77,6 +80,7 @@ export class Emitter {
   prologue(mask: number): void {
     for (let r = 1; r < 32; r++) {
       if (!(mask & (1 << r))) continue
+      this.#hasLocals = true
       const l = this.b.local('i64')
       this.#xLocal[r] = l
       this.b.set(l, this.b.getState('i64', xOffset(r)))
@@ -257,12 +261,13 @@ export class Emitter {
     this.#touchedX.length = 0
     for (const i of this.#touchedF) this.#f[i] = undefined
     this.#touchedF.length = 0
-    for (const m of Object.values(this.#consts)) if (m.size > 0) m.clear()
+    for (const m of this.#constMaps) if (m.size > 0) m.clear()
     this.#smallI64.clear()
   }
 
   /** Stores the x registers in `mask` from their locals (or this segment's values) to the state. */
   #sync(mask: number): void {
+    if (!this.#hasLocals) return
     for (let r = 1; r < 32; r++) {
       if (!(mask & (1 << r)) || this.#xLocal[r] === undefined) continue
       const v = this.#x[r] ?? this.b.get(this.#xLocal[r]!)

@@ -61,6 +61,14 @@ export interface TranslatorOptions extends Partial<RegionOptions> {
   learnIndirect?: boolean
 }
 
+export interface Translation {
+  block: Block
+  /** Guest bytes the block covers. */
+  guestSize: number
+  /** Would a translation with learning (translateRegion's `learn`) differ? */
+  learnable: boolean
+}
+
 export interface TranslationStats {
   blocks: number
   guestInstructions: number
@@ -81,6 +89,8 @@ export class Translator {
   readonly learnIndirect: boolean
   /** Learning traps in the block being translated. */
   #learn = false
+  /** The block being translated has a site that could learn (a warm translation would differ). */
+  #learnable = false
   /** Calls seen so far, for return prediction. */
   readonly returns = new ReturnSites()
   /** Targets seen at indirect call sites (indirect.ts). */
@@ -108,17 +118,18 @@ export class Translator {
    * learnIndirect option) lets its indirect calls and returns trap to learn targets; an engine
    * may leave it off for cold code, where learning costs more than it saves.
    */
-  translateRegion(pc: bigint | number, learn = this.learnIndirect): { block: Block; guestSize: number } {
+  translateRegion(pc: bigint | number, learn = this.learnIndirect): Translation {
     const t0 = performance.now()
     const entry = Number(pc)
     const region = scanRegion(this.memory, entry, this.options)
     this.#learn = learn && this.learnIndirect
+    this.#learnable = false
     const block = this.#emit(region)
     this.stats.blocks++
     this.stats.guestInstructions += region.insns.length
     this.stats.irOps += block.opCount
     this.stats.micros += (performance.now() - t0) * 1000
-    return { block, guestSize: Math.max(2, region.end - entry) }
+    return { block, guestSize: Math.max(2, region.end - entry), learnable: this.#learnable }
   }
 
   /**
@@ -164,16 +175,18 @@ export class Translator {
     let used = 0
     let written = 0
     const upTo: number[] = []
-    for (const i of r.insns) {
-      used |= xReads(i) | xWrites(i)
-      written |= xWrites(i)
-      upTo.push(written >>> 0)
+    if (this.registers !== 'state') {
+      for (const i of r.insns) {
+        used |= xReads(i) | xWrites(i)
+        written |= xWrites(i)
+        upTo.push(written >>> 0)
+      }
+      const hasLoop = r.insns.some((i, k) => {
+        const t = staticTarget(i, r.pcs[k])
+        return (t !== undefined && t <= r.pcs[k] && r.index.has(t)) || isSwitchJump(r.insns, k)
+      })
+      if (this.registers === 'locals' || hasLoop) e.prologue(used)
     }
-    const hasLoop = r.insns.some((i, k) => {
-      const t = staticTarget(i, r.pcs[k])
-      return (t !== undefined && t <= r.pcs[k] && r.index.has(t)) || isSwitchJump(r.insns, k)
-    })
-    if (this.registers === 'locals' || (this.registers === 'loops' && hasLoop)) e.prologue(used)
     // Labels: internal branch targets, and the instruction after each conditional branch.
     const labels = new Map<number, Label>()
     const labelAt = (pc: number): Label => {
@@ -215,7 +228,7 @@ export class Translator {
       if (this.countInstructions && (k === 0 || l !== undefined || stopsFlow(r.insns[k - 1]) || isConditionalBranch(r.insns[k - 1].op))) {
         this.#count(e, r, k, labels)
       }
-      e.exitSyncMask = this.backEdgeSync ? upTo[k] : written
+      if (upTo.length > 0) e.exitSyncMask = this.backEdgeSync ? upTo[k] : written
       if (needsMark(i, pc, labels)) b.mark(pc)
       this.#insn(e, i, pc, r, labels, inside, dispatch)
     }
@@ -328,10 +341,14 @@ export class Translator {
         // A return: the known return sites of this function (returns.ts).
         else if (i.rd === 0 && i.rs1 === 1 && i.imm === 0) {
           const learn = this.#learn && this.returns.learning(pc)
+          this.#learnable ||= this.learnIndirect && this.returns.learning(pc)
           this.#predictExit(e, target, this.returns.predict(pc), learn ? returnTrapCode(pc) : undefined)
         }
         // An indirect call: the targets seen there (indirect.ts).
-        else if (i.rd === 1) this.#predictExit(e, target, this.indirect.targetsFor(pc), this.#learn && this.indirect.learning(pc) ? TRAP_INDIRECT_CALL : undefined)
+        else if (i.rd === 1) {
+          this.#learnable ||= this.learnIndirect && this.indirect.learning(pc)
+          this.#predictExit(e, target, this.indirect.targetsFor(pc), this.#learn && this.indirect.learning(pc) ? TRAP_INDIRECT_CALL : undefined)
+        }
         else e.exit(target)
         return
       }
