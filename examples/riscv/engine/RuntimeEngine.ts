@@ -11,8 +11,9 @@
 //              (in the background); plus loop sampling at fuel exits (LoopSampler)
 
 import { TieredCompiler } from 'vm-jit-native'
-import type { Block, BlockProfile, CompilePolicy, EventBasedJitMonitor, RunExit } from 'vm-jit-native'
+import type { Block, EventBasedJitMonitor, RunExit } from 'vm-jit-native'
 import type { Engine, Tier, Translation } from './Engine.ts'
+import { FixedTierPolicy } from './FixedTierPolicy.ts'
 import { LoopSampler } from './LoopSampler.ts'
 import { WarmPolicy } from './WarmPolicy.ts'
 
@@ -35,17 +36,6 @@ export interface RuntimeEngineOptions {
   /** Record events for the JIT report (--stats). */
   monitor?: boolean
   describe?: () => string[]
-}
-
-/** A policy that puts every block at one tier and never moves it. */
-class FixedTierPolicy implements CompilePolicy {
-  constructor(readonly tier: 0 | 1 | 2) {}
-  firstTier(_profile: BlockProfile): 0 | 1 | 2 {
-    return this.tier
-  }
-  promotions(): Array<{ pc: bigint; tier: 0 | 1 | 2 }> {
-    return []
-  }
 }
 
 /**
