@@ -10,6 +10,7 @@ pub mod ir;
 pub mod kernels;
 pub mod lower;
 pub mod opt;
+pub mod region;
 pub mod runtime;
 /// Concise IR construction for tests and benches (this crate's tests, or the `testing` feature).
 #[cfg(any(test, feature = "testing"))]

@@ -77,7 +77,7 @@ impl CraneliftBackend {
         } else {
             0
         };
-        let plan = InlinePlan::new(vb, budget);
+        let plan = InlinePlan::new(vb, budget).with_state_promotion(self.config.opt_level != OptLevel::None);
         let mut keys = vec![FuncKey::Main];
         keys.extend((0..vb.block.funcs.len() as u32).filter(|k| plan.standalone[*k as usize]).map(FuncKey::Helper));
 
@@ -107,7 +107,7 @@ impl CraneliftBackend {
         } else {
             0
         };
-        let plan = InlinePlan::new(vb, budget);
+        let plan = InlinePlan::new(vb, budget).with_state_promotion(self.config.opt_level != OptLevel::None);
         self.ctx.clear();
         self.ctx.set_disasm(true);
         self.ctx.func = lower::lower_function(vb, FuncKey::Main, &plan, target, None, &mut self.fctx);

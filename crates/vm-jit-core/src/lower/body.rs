@@ -123,7 +123,7 @@ impl<'a> BodyLower<'a> {
             Op::Const { ty, bits } => arith::constant(b, ty, bits),
             Op::GetState { ty, offset } => fl.get_state(ty, offset),
             Op::SetState { offset, value } => {
-                fl.set_state(offset, self.v(value));
+                fl.set_state(offset, self.v(value), self.ty(value));
                 return None;
             }
             Op::Load { ty, width, signed, addr } => {

@@ -12,6 +12,7 @@ use crate::ctx;
 use crate::ir::{ExitReason, Op, VerifiedBlock};
 
 use super::body::{BodyLower, MarkSource, RetMode};
+use super::promote::Promoted;
 use super::{signature, ChainInfo, FuncKey, InlinePlan, Target};
 
 /// Where an exit taken inside a body goes.
@@ -39,6 +40,8 @@ pub struct FnLower<'a, 'f> {
     pub fuel: Variable,
     needs: Needs,
     pub chain: Option<&'a ChainInfo>,
+    /// Guest state slots held in variables (main function of a looping block at tier 2).
+    pub promoted: Promoted,
     /// Main function: `(reason: i32, pc: i64, aux: i64)` → store into the context, return reason.
     exit_block: Option<ir::Block>,
     /// Standalone helper: `(reason: i32, aux: i64)` → record as pending, return zeros.
@@ -121,6 +124,10 @@ impl<'a, 'f> FnLower<'a, 'f> {
         let mem_limit = [0, 1, 2, 3]
             .map(|k| load_if(&mut b, needs.mem_widths[k], ir::types::I64, ctx::OFF_MEM_LIMIT + 8 * k as i32));
         let interrupt = load_if(&mut b, needs.back_edges, pt, ctx::OFF_INTERRUPT);
+        let promoted = match (key, state) {
+            (FuncKey::Main, Some(state)) => Promoted::enter(&mut b, state, Promoted::plan(vb, plan, needs.back_edges)),
+            _ => Promoted::default(),
+        };
         let fuel = b.declare_var(ir::types::I64);
         if key == FuncKey::Main {
             // Blocks receive fuel as an argument (it travels in a register along chains).
@@ -151,6 +158,7 @@ impl<'a, 'f> FnLower<'a, 'f> {
             fuel,
             needs,
             chain,
+            promoted,
             exit_block: None,
             pending_block: None,
             func_refs: HashMap::new(),
@@ -312,12 +320,20 @@ impl<'a, 'f> FnLower<'a, 'f> {
         let normal = self.b.create_block();
         self.b.ins().brif(go, jump, &[], normal, &[]);
         self.b.switch_to_block(jump);
+        self.write_back_state();
         let f1 = self.b.ins().iadd_imm_s(f, -1);
         let sig = self.b.import_signature(super::block_signature(self.target));
         self.b.ins().return_call_indirect(sig, entry, &[self.ctx, f1]);
         self.b.switch_to_block(normal);
         let zero = self.b.ins().iconst(ir::types::I64, 0);
         self.leave_with_pc(ExitReason::Exit, pc, zero);
+    }
+
+    /// Stores promoted guest state back into the state buffer (before leaving the function).
+    fn write_back_state(&mut self) {
+        if let Some(state) = self.state {
+            self.promoted.write_back(&mut self.b, state);
+        }
     }
 
     /// Stores the fuel variable back into the context (before returning).
@@ -355,6 +371,7 @@ impl<'a, 'f> FnLower<'a, 'f> {
         if let Some(blk) = self.exit_block {
             self.b.switch_to_block(blk);
             let p = self.b.block_params(blk).to_vec();
+            self.write_back_state();
             self.b.ins().store(fl, p[1], self.ctx, ctx::OFF_EXIT_PC);
             self.b.ins().store(fl, p[2], self.ctx, ctx::OFF_EXIT_AUX);
             self.store_fuel();

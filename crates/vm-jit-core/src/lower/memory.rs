@@ -27,6 +27,9 @@ fn int_of_width(bytes: u32) -> ir::Type {
 
 impl FnLower<'_, '_> {
     pub fn get_state(&mut self, ty: Type, offset: u32) -> CValue {
+        if let Some(var) = self.promoted.var(offset, ty) {
+            return self.b.use_var(var);
+        }
         self.b.ins().load(
             cl_type(ty),
             host_flags().with_endianness(ir::Endianness::Little),
@@ -35,7 +38,11 @@ impl FnLower<'_, '_> {
         )
     }
 
-    pub fn set_state(&mut self, offset: u32, value: CValue) {
+    pub fn set_state(&mut self, offset: u32, value: CValue, ty: Type) {
+        if let Some(var) = self.promoted.var(offset, ty) {
+            self.b.def_var(var, value);
+            return;
+        }
         self.b.ins().store(
             host_flags().with_endianness(ir::Endianness::Little),
             value,

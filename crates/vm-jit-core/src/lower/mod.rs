@@ -10,6 +10,7 @@ mod body;
 mod function;
 mod memory;
 pub mod plan;
+mod promote;
 
 use cranelift_codegen::ir;
 use cranelift_codegen::isa::CallConv;

@@ -11,6 +11,8 @@ pub struct InlinePlan {
     pub inline: Vec<bool>,
     /// `standalone[k]`: helper `k` is reached by a real call and needs its own function.
     pub standalone: Vec<bool>,
+    /// Keep guest state in variables inside looping blocks (`promote.rs`); optimised tiers only.
+    pub promote_state: bool,
 }
 
 impl InlinePlan {
@@ -37,6 +39,12 @@ impl InlinePlan {
                 mark_calls(&funcs[k].body.ops, &mut reached);
             }
         }
-        InlinePlan { inline, standalone }
+        InlinePlan { inline, standalone, promote_state: false }
+    }
+
+    /// The same plan, with state promotion on or off.
+    pub fn with_state_promotion(mut self, on: bool) -> InlinePlan {
+        self.promote_state = on;
+        self
     }
 }

@@ -1,0 +1,141 @@
+//! State promotion: inside a block with loops (a guest loop in one block, or a stitched region),
+//! guest state slots live in Cranelift variables — SSA values the register allocator keeps in
+//! host registers — instead of being loaded and stored at every `get_state`/`set_state`.
+//!
+//! Each promoted slot is loaded once at entry, and every slot the block may write is stored back
+//! on every way out of the function: the shared exit block (exits, halts, traps, faults, fuel and
+//! interrupt exits all go through it) and a chained exit's tail call. Those paths are cold, so a
+//! loop's hot path touches the state buffer not at all. The state buffer is therefore exactly what
+//! the interpreter leaves whenever control is outside the function — the only time anybody can
+//! look (state and memory never overlap: `run` rejects that).
+//!
+//! A slot is promoted when every access to its offset has the same type and no access to another
+//! offset overlaps its bytes. Not promoted at all: blocks without back edges (their state
+//! accesses are straight-line and the optimiser's StateForwarding already removed the repeats,
+//! so entry loads would only add work), tier 1 (compile time), and blocks where a helper compiled
+//! as a function of its own touches state (it would read the buffer behind the variables' back).
+
+use std::collections::BTreeMap;
+
+use cranelift_codegen::ir::{self, InstBuilder, Value as CValue};
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use crate::ir::{Op, Type, VerifiedBlock};
+
+use super::cl_type;
+use super::plan::InlinePlan;
+
+/// At most this many slots are promoted (the most accessed first): each costs a load at entry
+/// and, if written, a store per exit path.
+pub const MAX_PROMOTED: usize = 64;
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    ty: Type,
+    var: Variable,
+    written: bool,
+}
+
+/// The promoted slots of one function, by state offset.
+#[derive(Default)]
+pub struct Promoted {
+    slots: BTreeMap<u32, Slot>,
+}
+
+/// What the scan of one access says about its offset.
+struct Usage {
+    ty: Type,
+    /// The widest access's size (accesses of several types at one offset are `mixed`).
+    bytes: u32,
+    mixed: bool,
+    written: bool,
+    count: usize,
+}
+
+impl Promoted {
+    /// Decides which slots of `vb`'s main function to promote.
+    pub fn plan(vb: &VerifiedBlock, plan: &InlinePlan, has_back_edges: bool) -> BTreeMap<u32, (Type, bool)> {
+        let mut out = BTreeMap::new();
+        if !plan.promote_state || !has_back_edges {
+            return out;
+        }
+        let touches_state = |ops: &[Op]| ops.iter().any(|op| matches!(op, Op::GetState { .. } | Op::SetState { .. }));
+        let any_helper_state = vb.block.funcs.iter().any(|f| touches_state(&f.body.ops));
+        if any_helper_state && plan.standalone.iter().any(|s| *s) {
+            return out;
+        }
+        // Accesses of the main body and of every helper (inlined ones are lowered in place).
+        let mut usage: BTreeMap<u32, Usage> = BTreeMap::new();
+        let bodies = std::iter::once((&vb.block.main, &vb.main))
+            .chain(vb.block.funcs.iter().zip(&vb.funcs).map(|(f, i)| (&f.body, i)));
+        for (body, info) in bodies {
+            for op in &body.ops {
+                let (offset, ty, write) = match *op {
+                    Op::GetState { ty, offset } => (offset, ty, false),
+                    Op::SetState { offset, value } => (offset, info.value_types[value as usize], true),
+                    _ => continue,
+                };
+                let u = usage.entry(offset).or_insert(Usage { ty, bytes: 0, mixed: false, written: false, count: 0 });
+                u.mixed |= u.ty != ty;
+                u.bytes = u.bytes.max(ty.bytes());
+                u.written |= write;
+                u.count += 1;
+            }
+        }
+        // Overlaps: with offsets sorted, an offset's bytes meet another's iff its widest access
+        // reaches the next offset or an earlier offset's widest access reaches it.
+        let offsets: Vec<(u32, u32)> = usage.iter().map(|(o, u)| (*o, o + u.bytes)).collect();
+        let mut ok: Vec<(usize, u32)> = Vec::new();
+        let mut reach = 0; // the furthest end of the offsets before this one
+        for (i, &(off, end)) in offsets.iter().enumerate() {
+            let u = &usage[&off];
+            let overlaps_next = offsets.get(i + 1).is_some_and(|&(next, _)| next < end);
+            if !u.mixed && !overlaps_next && reach <= off {
+                ok.push((u.count, off));
+            }
+            reach = reach.max(end);
+        }
+        ok.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, off) in ok.into_iter().take(MAX_PROMOTED) {
+            let u = &usage[&off];
+            out.insert(off, (u.ty, u.written));
+        }
+        out
+    }
+
+    /// Declares a variable per slot and loads its value at entry (the current block).
+    pub fn enter(b: &mut FunctionBuilder, state: CValue, planned: BTreeMap<u32, (Type, bool)>) -> Promoted {
+        let mut slots = BTreeMap::new();
+        for (off, (ty, written)) in planned {
+            let var = b.declare_var(cl_type(ty));
+            let v = b.ins().load(cl_type(ty), state_flags(), state, off as i32);
+            b.def_var(var, v);
+            slots.insert(off, Slot { ty, var, written });
+        }
+        Promoted { slots }
+    }
+
+    /// The variable holding slot `offset`, if promoted. `ty` is the access's type (always the
+    /// slot's: the plan only promotes single-typed offsets).
+    pub fn var(&self, offset: u32, ty: Type) -> Option<Variable> {
+        self.slots.get(&offset).map(|s| {
+            debug_assert_eq!(s.ty, ty, "state slot {offset} promoted as {:?}", s.ty);
+            s.var
+        })
+    }
+
+    /// Stores every slot the function may have written back to the state buffer.
+    pub fn write_back(&self, b: &mut FunctionBuilder, state: CValue) {
+        for (off, s) in &self.slots {
+            if s.written {
+                let v = b.use_var(s.var);
+                b.ins().store(state_flags(), v, state, *off as i32);
+            }
+        }
+    }
+}
+
+/// The guest state buffer: host memory we own, little-endian (as `get_state`/`set_state`).
+fn state_flags() -> ir::MemFlagsData {
+    super::function::host_flags().with_endianness(ir::Endianness::Little)
+}
