@@ -101,6 +101,18 @@ export interface NativeBinding {
   optimizeBlock(bytes: Uint8Array, passes: string[]): NativeOptimizeResult
   optimizationPasses(): string[]
   defaultOptimizationPipeline(): string[]
+  stitchRegion(blocks: Uint8Array[], maxBlocks: number, maxOps: number): NativeStitchedRegion
+  blockExitTargets(bytes: Uint8Array): bigint[]
+}
+
+/** What `stitchRegion` returns (crates/vm-jit-napi/src/region.rs). */
+export interface NativeStitchedRegion {
+  bytes: Uint8Array
+  pc: bigint
+  opCount: number
+  stateSize: number
+  members: bigint[]
+  internalEdges: number
 }
 
 /** One optimisation pass's run (crates/vm-jit-napi/src/opt.rs). */

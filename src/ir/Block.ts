@@ -51,6 +51,14 @@ export class Block {
     return new Block(VERIFIED, copy, info)
   }
 
+  /**
+   * The distinct guest pcs the block's `exit` ops go to when the pc is a constant, in op order:
+   * the blocks that can follow this one without a computed jump (what regions are made of).
+   */
+  exitTargets(): bigint[] {
+    return native().blockExitTargets(this.bytes)
+  }
+
   /** The text form (docs/IR.md "Text form"), printed by the native printer. */
   toString(): string {
     return native().blockToText(this.bytes)

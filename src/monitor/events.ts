@@ -38,6 +38,8 @@ export interface CompileEndEvent {
   /** Compiled on a background thread rather than with the guest stopped. */
   background?: boolean
   thread?: number
+  /** Guest blocks compiled as one region (tier-2 regions); absent for a single block. */
+  regionBlocks?: number
   /** Host address of the code, for perf maps. */
   address?: bigint
   /** Why the compile failed, if it did. */

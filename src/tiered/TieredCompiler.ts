@@ -15,6 +15,8 @@ import type { CacheEntry, CacheEvictReason } from '../cache/types.js'
 import { EwmaHotspotDetector, type EwmaConfig } from '../hotspot/EwmaHotspotDetector.js'
 import { EventBasedJitMonitor } from '../monitor/EventBasedJitMonitor.js'
 import { ThresholdPolicy, type BlockProfile, type CompilePolicy, type Tier } from './policy.js'
+import { formRegion, regionCovers, type RegionInfo } from './regions.js'
+import { DEFAULT_REGION_LIMITS, type RegionLimits } from '../region/Region.js'
 
 /** What `translate` may return: a block, or a block with the guest bytes it covers (for invalidateRange). */
 export type Translation = Block | { block: Block; guestSize?: number }
@@ -57,6 +59,12 @@ export interface TieredConfig {
    * block's stateSize, which later, larger blocks cannot exceed: pass it when compiling first.
    */
   stateSize?: number
+  /**
+   * Tier 2 compiles a hot block together with the hot blocks its exits reach (a region: guest
+   * loops over several blocks become native loops, guest state stays in host registers). true
+   * (default) with the default limits, limits of your own, or false for single blocks only.
+   */
+  regions?: boolean | RegionLimits
 }
 
 export interface TieredRunOptions {
@@ -79,6 +87,8 @@ interface BlockRecord {
   pendingJob: number | undefined
   /** Bumped when the block is invalidated: a compile started before is stale. */
   generation: number
+  /** Set when the code is a region starting here: its member blocks (this one first). */
+  region: RegionInfo | undefined
 }
 
 interface PendingJob {
@@ -86,6 +96,9 @@ interface PendingJob {
   tier: Tier
   generation: number
   startedAt: number
+  /** A region compile: its members, and each member's generation when it started. */
+  region?: RegionInfo
+  memberGenerations?: number[]
 }
 
 const MISS = 6
@@ -99,7 +112,9 @@ function newDomain(): number {
 }
 
 export class TieredCompiler {
-  readonly config: Required<Omit<TieredConfig, 'translate' | 'policy' | 'hotspot' | 'sharedCache' | 'stateSize'>>
+  readonly config: Required<Omit<TieredConfig, 'translate' | 'policy' | 'hotspot' | 'sharedCache' | 'stateSize' | 'regions'>>
+  /** Region limits, or undefined when regions are off. */
+  readonly regionLimits: Readonly<Required<RegionLimits>> | undefined
   readonly cache: ShardedCodeCache
   readonly detector: EwmaHotspotDetector
   readonly policy: CompilePolicy
@@ -145,6 +160,14 @@ export class TieredCompiler {
       throw new TypeError('TieredCompiler: translate must be a function (pc: bigint) => Block')
     }
     this.config = c
+    const regions = config.regions ?? true
+    if (typeof regions !== 'boolean' && (regions === null || typeof regions !== 'object')) {
+      throw new TypeError(`TieredCompiler: regions must be a boolean or { maxBlocks, maxOps }, got ${String(regions)}`)
+    }
+    this.regionLimits = regions === false ? undefined : Object.freeze({ ...DEFAULT_REGION_LIMITS, ...(regions === true ? {} : regions) })
+    for (const [k, v] of Object.entries(this.regionLimits ?? {})) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`TieredCompiler: regions.${k} must be a positive integer, got ${String(v)}`)
+    }
     this.#translate = config.translate
     this.policy = config.policy ?? new ThresholdPolicy(c)
     this.detector = new EwmaHotspotDetector({ threshold: c.optimizedThreshold, ...config.hotspot })
@@ -228,15 +251,28 @@ export class TieredCompiler {
     } catch (e) {
       return Promise.reject(e)
     }
+    return this.#startJob(block, tier, undefined)
+  }
+
+  /** A background compile of `block` — or of `region`, whose entry it is. */
+  #startJob(block: Block, tier: Tier, region: RegionInfo | undefined): Promise<NativeUnitInfo> {
     const rec = this.#blocks.get(block.pc)
     const job = this.#nextJob++
     // The pc's generation, not the record's: a record made after an invalidation starts afresh,
     // and must not accept code compiled from the guest bytes before it (self-modifying code).
-    this.#jobs.set(job, { pc: block.pc, tier, generation: this.#generationOf(block.pc), startedAt: performance.now() })
+    this.#jobs.set(job, {
+      pc: block.pc,
+      tier,
+      generation: this.#generationOf(block.pc),
+      startedAt: performance.now(),
+      region,
+      memberGenerations: region?.members.map((m) => this.#generationOf(m.pc)),
+    })
     if (rec) rec.pendingJob = job
     else this.#pendingBlocks.set(block.pc, block)
     this.#monitor?.record({ kind: 'compileStart', pc: block.pc, tier, ts: performance.now(), background: true })
-    return this.#native!.compileUnitAsync(block.bytes, tier === 2 ? 'speed' : tier === 1 ? 'none' : 'interp', job)
+    const bytes = (region?.block ?? block).bytes
+    return this.#native!.compileUnitAsync(bytes, tier === 2 ? 'speed' : tier === 1 ? 'none' : 'interp', job)
   }
 
   readonly #pendingBlocks = new Map<bigint, Block>()
@@ -346,8 +382,29 @@ export class TieredCompiler {
     const removed = this.cache.invalidate(pc)
     const rec = this.#blocks.get(pc)
     if (rec) this.#forget(rec, 'invalidate')
+    const regions = this.#dropRegionsCovering(pc, pc + 1n)
     this.#monitor?.record({ kind: 'invalidation', pc, ts: performance.now() })
-    return removed || rec !== undefined
+    return removed || rec !== undefined || regions > 0
+  }
+
+  /** Drops every region with a member overlapping guest bytes [start, end). Returns how many. */
+  #dropRegionsCovering(start: bigint, end: bigint): number {
+    let n = 0
+    for (const rec of [...this.#blocks.values()]) {
+      if (rec.region && regionCovers(rec.region, start, end)) {
+        this.cache.invalidate(rec.pc)
+        this.#forget(rec, 'invalidate')
+        n++
+      }
+    }
+    return n
+  }
+
+  /** Blocks whose code is a region (several guest blocks compiled as one). */
+  get regionCount(): number {
+    let n = 0
+    for (const rec of this.#blocks.values()) if (rec.region) n++
+    return n
   }
 
   /** Drops every block overlapping guest bytes [start, end). Returns how many. */
@@ -361,6 +418,7 @@ export class TieredCompiler {
         n++
       }
     }
+    n += this.#dropRegionsCovering(start, end)
     n += this.cache.invalidateRange(start, end)
     // Compiles under way for blocks in the range that have no code yet are stale too.
     for (const job of this.#jobs.values()) if (job.pc >= start && job.pc < end && !this.#blocks.has(job.pc)) this.#bumpGeneration(job.pc)
@@ -434,7 +492,7 @@ export class TieredCompiler {
     }
   }
 
-  #timedCompile(block: Block, tier: Tier, chainable = true): NativeUnitInfo {
+  #timedCompile(block: Block, tier: Tier, chainable = true, regionBlocks?: number): NativeUnitInfo {
     const t0 = performance.now()
     this.#monitor?.record({ kind: 'compileStart', pc: block.pc, tier, ts: t0, background: false })
     const unit = this.#native!.compileUnit(block.bytes, tier === 0 ? 'interp' : tier === 1 ? 'none' : 'speed', chainable)
@@ -449,6 +507,7 @@ export class TieredCompiler {
       codeSize: unit.size,
       address: unit.address,
       background: false,
+      regionBlocks,
     })
     return unit
   }
@@ -463,7 +522,7 @@ export class TieredCompiler {
   }
 
   /** Makes `unit` the code for `block.pc`: native lookup, chaining, cache index, records. */
-  #adopt(block: Block, guestSize: number, unit: NativeUnitInfo, tier: Tier): void {
+  #adopt(block: Block, guestSize: number, unit: NativeUnitInfo, tier: Tier, region?: RegionInfo): void {
     const old = this.#blocks.get(block.pc)
     if (tier === 2 && (!old || old.tier !== 2) && this.#tier2Count >= this.config.optimizedCacheSize) {
       // The tier-2 budget is full: keep what runs now.
@@ -482,6 +541,7 @@ export class TieredCompiler {
       recent: 0,
       pendingJob: undefined,
       generation: this.#generationOf(block.pc),
+      region,
     }
     if (old) {
       this.#byUnit.delete(old.unit.id)
@@ -592,7 +652,9 @@ export class TieredCompiler {
       const block = rec?.block ?? this.#pendingBlocks.get(job.pc)
       this.#pendingBlocks.delete(job.pc)
       if (rec && rec.pendingJob === done.jobId) rec.pendingJob = undefined
-      const stale = this.#generationOf(job.pc) !== job.generation
+      const stale =
+        this.#generationOf(job.pc) !== job.generation ||
+        (job.region?.members.some((m, i) => this.#generationOf(m.pc) !== job.memberGenerations![i]) ?? false)
       // Native timestamps → performance.now() milliseconds (offset measured at construction).
       const toMs = (us: number): number => us / 1000 + this.#clockOffsetMs
       this.#monitor?.record({
@@ -607,6 +669,7 @@ export class TieredCompiler {
         background: true,
         thread: done.thread,
         error: done.error ?? undefined,
+        regionBlocks: job.region?.members.length,
       })
       if (!done.unit) continue
       if (!block || stale || (rec && rec.tier >= job.tier)) {
@@ -614,7 +677,7 @@ export class TieredCompiler {
         continue
       }
       const from = rec?.tier
-      this.#adopt(block, rec?.guestSize ?? 0, done.unit, job.tier)
+      this.#adopt(block, rec?.guestSize ?? 0, done.unit, job.tier, job.region)
       installed++
       if (from !== undefined) this.#monitor?.record({ kind: 'promotion', pc: job.pc, fromTier: from, toTier: job.tier, ts: performance.now() })
     }
@@ -625,14 +688,15 @@ export class TieredCompiler {
       if (!rec || rec.pendingJob !== undefined || tier <= rec.tier) continue
       if (tier === 2 && this.#tier2Count >= this.config.optimizedCacheSize) continue
       requested++
+      const region = tier === 2 && this.regionLimits ? formRegion(rec, this.#blocks, this.regionLimits) : undefined
       if (tier === 2 && this.config.backgroundCompilation) {
-        void this.compileAsync(rec.block, 2).catch(() => {
+        void this.#startJob(rec.block, 2, region).catch(() => {
           /* reported through the monitor's compileEnd error */
         })
       } else {
         const from = rec.tier
-        const unit = this.#timedCompile(rec.block, tier)
-        this.#adopt(rec.block, rec.guestSize, unit, tier)
+        const unit = this.#timedCompile(region?.block ?? rec.block, tier, true, region?.members.length)
+        this.#adopt(rec.block, rec.guestSize, unit, tier, region)
         this.#monitor?.record({ kind: 'promotion', pc, fromTier: from, toTier: tier, ts: performance.now() })
       }
     }

@@ -5,11 +5,13 @@ mod code;
 mod convert;
 mod ir;
 mod opt;
+mod region;
 mod run;
 mod runtime;
 
 pub use code::*;
 pub use ir::*;
 pub use opt::*;
+pub use region::*;
 pub use run::*;
 pub use runtime::*;
