@@ -71,6 +71,9 @@ export declare class NativeRuntime {
   runUnit(id: number, state: Uint8Array, memory: Uint8Array, fuelLimit: number, counters: Uint32Array, control: Int32Array): RuntimeStop
 }
 
+/** The distinct constant pcs a block's `exit` ops go to, in op order. */
+export declare function blockExitTargets(bytes: Uint8Array): Array<bigint>
+
 export interface BlockInfo {
   pc: bigint
   opCount: number
@@ -188,6 +191,21 @@ export interface RuntimeStop {
   fuelLeft: bigint
   dispatched: number
 }
+
+export interface StitchedRegion {
+  /** The region block's binary encoding (verified). */
+  bytes: Uint8Array
+  pc: bigint
+  opCount: number
+  stateSize: number
+  /** Member pcs, entry first. */
+  members: Array<bigint>
+  /** Exits that became jumps inside the region. */
+  internalEdges: number
+}
+
+/** Stitches `blocks` (entry first, distinct pcs); throws on invalid IR or a region over the limits. */
+export declare function stitchRegion(blocks: Array<Uint8Array>, maxBlocks: number, maxOps: number): StitchedRegion
 
 /** What TypeScript learns about a unit. */
 export interface UnitInfo {
