@@ -77,7 +77,8 @@ impl CraneliftBackend {
         } else {
             0
         };
-        let plan = InlinePlan::new(vb, budget).with_state_promotion(self.config.opt_level != OptLevel::None);
+        let optimised = self.config.opt_level != OptLevel::None;
+        let plan = InlinePlan::new(vb, budget).with_state_promotion(optimised).with_fast_loops(optimised);
         let mut keys = vec![FuncKey::Main];
         keys.extend((0..vb.block.funcs.len() as u32).filter(|k| plan.standalone[*k as usize]).map(FuncKey::Helper));
 
@@ -107,7 +108,8 @@ impl CraneliftBackend {
         } else {
             0
         };
-        let plan = InlinePlan::new(vb, budget).with_state_promotion(self.config.opt_level != OptLevel::None);
+        let optimised = self.config.opt_level != OptLevel::None;
+        let plan = InlinePlan::new(vb, budget).with_state_promotion(optimised).with_fast_loops(optimised);
         self.ctx.clear();
         self.ctx.set_disasm(true);
         self.ctx.func = lower::lower_function(vb, FuncKey::Main, &plan, target, None, &mut self.fctx);

@@ -1,6 +1,8 @@
 //! `BodyLower`: walks the ops of one body (the main body, a standalone helper, or a helper being
 //! inlined) and emits Cranelift IR for each, in the function `FnLower` is building.
 
+use std::collections::HashMap;
+
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value as CValue};
 use cranelift_frontend::Variable;
 
@@ -8,6 +10,7 @@ use crate::ir::{Body, BodyInfo, ExitReason, ExtKind, Op};
 
 use super::arith;
 use super::cl_type;
+use super::fast_loop::{FastCopy, LoopPlan};
 use super::function::{ExitTo, FnLower};
 
 /// How a body finds the guest pc for exits it takes.
@@ -32,12 +35,16 @@ pub enum RetMode {
 
 pub struct BodyLower<'a> {
     body: &'a Body,
-    info: &'a BodyInfo,
-    vals: Vec<CValue>,
-    locals: Vec<Variable>,
-    labels: Vec<ir::Block>,
+    pub(super) info: &'a BodyInfo,
+    pub(super) vals: Vec<CValue>,
+    pub(super) locals: Vec<Variable>,
+    pub(super) labels: Vec<ir::Block>,
     marks: MarkSource,
     ret: RetMode,
+    /// Fast loops of the main body by header op index (`fast_loop.rs`), and the fast copy of a
+    /// loop region being lowered, if any.
+    loops: HashMap<usize, LoopPlan>,
+    pub(super) fast: Option<FastCopy>,
 }
 
 impl<'a> BodyLower<'a> {
@@ -65,13 +72,25 @@ impl<'a> BodyLower<'a> {
             })
             .collect();
         let labels = (0..body.num_labels).map(|_| fl.b.create_block()).collect();
-        BodyLower { body, info, vals, locals, labels, marks, ret }
+        let loops = match marks {
+            MarkSource::PerOp if fl.plan.fast_loops => super::fast_loop::plan(body, info),
+            _ => HashMap::new(),
+        };
+        BodyLower { body, info, vals, locals, labels, marks, ret, loops, fast: None }
     }
 
     fn exit_to(&self, at: usize) -> ExitTo {
         match self.marks {
             MarkSource::PerOp => ExitTo::Direct(self.info.marks[at]),
             MarkSource::Fixed(to) => to,
+        }
+    }
+
+    /// A local's variable (in a fast loop's unrolled copy, a reduction's partial result).
+    fn local_var(&self, local: u32) -> Variable {
+        match self.fast.as_ref().and_then(|f| f.redirected(local)) {
+            Some(var) => var,
+            None => self.locals[local as usize],
         }
     }
 
@@ -85,6 +104,9 @@ impl<'a> BodyLower<'a> {
 
     /// Jumps to `label`, paying fuel first on a back edge.
     fn goto(&mut self, fl: &mut FnLower, at: usize, label: u32) {
+        if self.fast.as_ref().is_some_and(|f| f.back_edge == at) && self.info.is_back_edge(at, label) {
+            return self.fast_back_edge(fl);
+        }
         if self.info.is_back_edge(at, label) {
             fl.back_edge_check(self.exit_to(at));
         }
@@ -92,29 +114,39 @@ impl<'a> BodyLower<'a> {
     }
 
     pub fn lower_ops(&mut self, fl: &mut FnLower) {
-        let ops = &self.body.ops;
         // After a terminator nothing is emitted until the next label (the verifier guarantees one
         // follows or the body ends).
         let mut open = true;
-        for (at, op) in ops.iter().enumerate() {
-            if let Op::Label { label } = op {
-                let blk = self.labels[*label as usize];
-                if open {
-                    fl.b.ins().jump(blk, &[]);
-                }
-                fl.b.switch_to_block(blk);
-                open = true;
+        let mut at = 0;
+        while at < self.body.ops.len() {
+            if let Some(p) = self.loops.remove(&at) {
+                open = self.lower_fast_loop(fl, &p, open);
+                at = p.back_edge + 1;
                 continue;
             }
-            debug_assert!(open, "verified IR has no op after a terminator but a label");
-            if let Some(v) = self.lower_op(fl, at, op) {
-                debug_assert_eq!(Some(self.vals.len() as u32), self.info.op_value[at]);
-                self.vals.push(v);
-            }
-            if op.is_terminator() {
-                open = false;
-            }
+            open = self.lower_one(fl, at, open);
+            at += 1;
         }
+    }
+
+    /// Lowers op `at`; `open` says whether the current block is still open (no terminator yet).
+    /// Returns the same after the op.
+    pub(super) fn lower_one(&mut self, fl: &mut FnLower, at: usize, open: bool) -> bool {
+        let op = &self.body.ops[at];
+        if let Op::Label { label } = op {
+            let blk = self.labels[*label as usize];
+            if open {
+                fl.b.ins().jump(blk, &[]);
+            }
+            fl.b.switch_to_block(blk);
+            return true;
+        }
+        debug_assert!(open, "verified IR has no op after a terminator but a label");
+        if let Some(v) = self.lower_op(fl, at, op) {
+            debug_assert_eq!(Some(self.vals.len() as u32), self.info.op_value[at]);
+            self.vals.push(v);
+        }
+        !op.is_terminator()
     }
 
     fn lower_op(&mut self, fl: &mut FnLower, at: usize, op: &Op) -> Option<CValue> {
@@ -126,21 +158,33 @@ impl<'a> BodyLower<'a> {
                 fl.set_state(offset, self.v(value), self.ty(value));
                 return None;
             }
-            Op::Load { ty, width, signed, addr } => {
-                let to = self.exit_to(at);
-                fl.load(ty, width as u32, signed, self.v(addr), to)
-            }
+            Op::Load { ty, width, signed, addr } => match self.fast_host_address(fl, at) {
+                // In a fast loop, proved in range: no check.
+                Some((p, disp)) => fl.load_at(ty, width as u32, signed, p, disp),
+                None => {
+                    let to = self.exit_to(at);
+                    fl.load(ty, width as u32, signed, self.v(addr), to)
+                }
+            },
             Op::Store { width, addr, value } => {
-                let to = self.exit_to(at);
-                fl.store(width as u32, self.v(addr), self.v(value), self.ty(value), to);
+                match self.fast_host_address(fl, at) {
+                    Some((p, disp)) => fl.store_at(width as u32, p, disp, self.v(value), self.ty(value)),
+                    None => {
+                        let to = self.exit_to(at);
+                        fl.store(width as u32, self.v(addr), self.v(value), self.ty(value), to);
+                    }
+                }
                 return None;
             }
-            Op::LocalGet { local } => b.use_var(self.locals[local as usize]),
+            Op::LocalGet { local } => b.use_var(self.local_var(local)),
             Op::LocalSet { local, value } => {
-                b.def_var(self.locals[local as usize], self.v(value));
+                b.def_var(self.local_var(local), self.v(value));
                 return None;
             }
             Op::Mark { .. } => return None,
+            Op::IntBin { a, b: y, .. } if self.fast.as_ref().is_some_and(|f| f.pin.contains(&at)) => {
+                super::fast_loop::pinned_add(b, self.v(a), self.v(y))
+            }
             Op::IntBin { op, a, b: y } => arith::int_bin(b, op, self.ty(a), self.v(a), self.v(y)),
             Op::IntUn { op, a } => arith::int_un(b, op, self.v(a)),
             Op::Icmp { cc, a, b: y } => b.ins().icmp(arith::int_cc(cc), self.v(a), self.v(y)),
@@ -213,6 +257,11 @@ impl<'a> BodyLower<'a> {
     }
 
     fn branch(&mut self, fl: &mut FnLower, at: usize, cond: u32, then_label: u32, else_label: u32) {
+        if let Some(fold) = self.fast.as_ref().and_then(|f| f.fold).filter(|f| f.brif == at) {
+            // A fast loop's exit test, known to stay in the loop.
+            fl.b.ins().jump(self.labels[fold.body as usize], &[]);
+            return;
+        }
         let back_then = self.info.is_back_edge(at, then_label);
         let back_else = self.info.is_back_edge(at, else_label);
         if !back_then && !back_else {

@@ -61,10 +61,15 @@ impl FnLower<'_, '_> {
 
     pub fn load(&mut self, ty: Type, width: u32, signed: bool, addr: CValue, to: ExitTo) -> CValue {
         let p = self.guest_address(addr, width, to);
+        self.load_at(ty, width, signed, p, 0)
+    }
+
+    /// A guest load from host address `p + disp`, already known to be in range (`fast_loop.rs`).
+    pub fn load_at(&mut self, ty: Type, width: u32, signed: bool, p: CValue, disp: i32) -> CValue {
         if ty.is_float() || width == ty.bytes() {
-            return self.b.ins().load(cl_type(ty), guest_flags(), p, 0);
+            return self.b.ins().load(cl_type(ty), guest_flags(), p, disp);
         }
-        let narrow = self.b.ins().load(int_of_width(width), guest_flags(), p, 0);
+        let narrow = self.b.ins().load(int_of_width(width), guest_flags(), p, disp);
         if signed {
             self.b.ins().sextend(cl_type(ty), narrow)
         } else {
@@ -74,11 +79,16 @@ impl FnLower<'_, '_> {
 
     pub fn store(&mut self, width: u32, addr: CValue, value: CValue, value_ty: Type, to: ExitTo) {
         let p = self.guest_address(addr, width, to);
+        self.store_at(width, p, 0, value, value_ty);
+    }
+
+    /// A guest store to host address `p + disp`, already known to be in range (`fast_loop.rs`).
+    pub fn store_at(&mut self, width: u32, p: CValue, disp: i32, value: CValue, value_ty: Type) {
         let v = if value_ty.is_int() && width < value_ty.bytes() {
             self.b.ins().ireduce(int_of_width(width), value)
         } else {
             value
         };
-        self.b.ins().store(guest_flags(), v, p, 0);
+        self.b.ins().store(guest_flags(), v, p, disp);
     }
 }

@@ -7,6 +7,7 @@
 
 mod arith;
 mod body;
+pub mod fast_loop;
 mod function;
 mod memory;
 pub mod plan;

@@ -13,6 +13,8 @@ pub struct InlinePlan {
     pub standalone: Vec<bool>,
     /// Keep guest state in variables inside looping blocks (`promote.rs`); optimised tiers only.
     pub promote_state: bool,
+    /// Give simple innermost loops a guarded fast copy (`fast_loop.rs`); optimised tiers only.
+    pub fast_loops: bool,
 }
 
 impl InlinePlan {
@@ -39,12 +41,18 @@ impl InlinePlan {
                 mark_calls(&funcs[k].body.ops, &mut reached);
             }
         }
-        InlinePlan { inline, standalone, promote_state: false }
+        InlinePlan { inline, standalone, promote_state: false, fast_loops: false }
     }
 
     /// The same plan, with state promotion on or off.
     pub fn with_state_promotion(mut self, on: bool) -> InlinePlan {
         self.promote_state = on;
+        self
+    }
+
+    /// The same plan, with fast loops on or off.
+    pub fn with_fast_loops(mut self, on: bool) -> InlinePlan {
+        self.fast_loops = on;
         self
     }
 }

@@ -1,0 +1,794 @@
+//! Fast loops (optimised tiers): simple innermost loops of the main body get a second, guarded
+//! copy that runs without the per-iteration fuel test and without the range checks of accesses
+//! whose address is an affine function of the loop's induction variable — with exactly the
+//! documented semantics (docs/IR.md "Fuel and interrupts": same remaining fuel, same fault and
+//! fuel-exit pcs, same state).
+//!
+//! A loop qualifies when its region (from its header label H to its one back edge) has a single
+//! entry (H), no other back edge, no call, no value used outside it, and an **induction variable**:
+//! an i64 local `iv` set once per iteration, on the straight-line path into the back edge, to
+//! `iv + step` (`step` a constant or a local the loop never sets). At H the lowering computes
+//! `lim`, the smallest of
+//!
+//! - `iv + step * (fuel % 1024)` (saturating): below it, no back edge reaches a fuel check point
+//!   (the check fires when the remaining fuel is a multiple of 1024, and each iteration crosses the
+//!   back edge at most once);
+//! - `2^64 - step`: below it `iv + step` does not wrap, so `iv` grows strictly and the iteration
+//!   count is `(iv - iv0) / step`;
+//! - the bound `N` of the header's exit test `iv <u N` (or `ne`, `ugt`…), when it has one: below
+//!   it the test is known to stay in the loop, so the fast copy drops it;
+//! - for each access whose address is `(iv << s) + c` (`c` a small constant): the largest `iv` for
+//!   which `(iv << s) + c + width <= memory length`, so the access needs no check.
+//!
+//! Each fast iteration starts with `iv <u lim`; when that fails the original code (the slow copy,
+//! with every check) runs one iteration and its back edge returns to H, which recomputes `lim`.
+//! So a fast iteration does exactly what the slow one would do except checks that are known to
+//! pass, and pays its fuel with a plain decrement. Small loops with a constant step are also
+//! unrolled: a group of `unroll` iterations runs when `iv + (unroll - 1) * step <u lim`.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC as CIntCC;
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value as CValue};
+use cranelift_frontend::Variable;
+
+use crate::ctx;
+use crate::ir::{Body, BodyInfo, IntBinOp, IntCC, Label, Local, Op, Type, Value, FUEL_CHECK_INTERVAL};
+
+use super::body::BodyLower;
+use super::function::FnLower;
+use super::{arith, cl_type};
+
+/// Steps at least this large are not planned (`step * (fuel % 1024)` must not overflow).
+const MAX_STEP: u64 = 1 << 53;
+/// Address offsets at least this large are left checked (they are usually negative offsets, which
+/// would keep every iteration on the slow path).
+const MAX_OFFSET: u64 = 1 << 32;
+/// Distinct access bounds one loop folds into its limit.
+const MAX_BOUNDS: usize = 4;
+
+/// A loop-invariant operand of the limit computation, available at the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inv {
+    Const(u64),
+    /// A local the loop never sets.
+    Local(Local),
+    /// An i64 guest state slot the loop never writes.
+    State(u32),
+    /// An SSA value defined before the loop and used where the header reaches (so its definition
+    /// dominates the header).
+    Value(Value),
+}
+
+/// The range condition a covered access needs: `base + (iv << shift) + add < mem_limit[limit]`
+/// without wrapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessBound {
+    pub limit: usize,
+    pub shift: u32,
+    pub add: u64,
+    pub base: Option<Inv>,
+}
+
+/// The header's exit test, known to stay in the loop below `lim`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitFold {
+    /// Op index of the header's `brif`.
+    pub brif: usize,
+    pub bound: Inv,
+    /// Where the `brif` goes while `iv < bound`.
+    pub body: Label,
+}
+
+/// One fast loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopPlan {
+    /// Op index of the header `label`, and its label.
+    pub header: usize,
+    pub label: Label,
+    /// Op index of the back edge (a `jump` or `brif` to `label`).
+    pub back_edge: usize,
+    pub iv: Local,
+    pub step: Inv,
+    pub fold: Option<ExitFold>,
+    /// Op indices of the loads and stores that need no range check in the fast copy (sorted),
+    /// with their address in the iteration's starting iv.
+    pub covered: Vec<(usize, AccessBound)>,
+    pub bounds: Vec<AccessBound>,
+    /// Labels bound inside the region (each copy has its own blocks for them).
+    pub inner_labels: Vec<Label>,
+    /// Iterations per unrolled group (1: no group).
+    pub unroll: u32,
+    /// Locals the group accumulates into with one associative op (see `Reduction`).
+    pub reductions: Vec<Reduction>,
+}
+
+/// `r = r op x` once per iteration, `r` read nowhere else in the loop, `op` associative and
+/// commutative (wrapping add, mul, and, or, xor): an unrolled group spreads the iterations over
+/// `ACCUMULATORS` partial results (`r` and fresh ones starting at `op`'s identity) and folds them
+/// into `r` when it leaves the group loop, so the group is not one long dependency chain. Nothing
+/// can observe `r` in between: the group leaves only through its guard (where it folds), or by
+/// leaving the block (where locals are lost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reduction {
+    pub local: Local,
+    pub op: IntBinOp,
+    pub ty: Type,
+    /// Op index of the `op`.
+    pub at: usize,
+}
+
+/// Partial results per reduction in an unrolled group.
+pub const ACCUMULATORS: u32 = 4;
+
+/// Op index → value it defines, inverted.
+fn def_sites(info: &BodyInfo) -> Vec<usize> {
+    let mut def_at = vec![usize::MAX; info.value_types.len()];
+    for (i, v) in info.op_value.iter().enumerate() {
+        if let Some(v) = v {
+            def_at[*v as usize] = i;
+        }
+    }
+    def_at
+}
+
+fn targets(op: &Op) -> Vec<Label> {
+    match op {
+        Op::Jump { label } => vec![*label],
+        Op::Brif { then_label, else_label, .. } => vec![*then_label, *else_label],
+        _ => vec![],
+    }
+}
+
+/// The fast loops of a main body, by header op index.
+pub fn plan(body: &Body, info: &BodyInfo) -> HashMap<usize, LoopPlan> {
+    let def_at = def_sites(info);
+    let mut plans = HashMap::new();
+    for (e, op) in body.ops.iter().enumerate() {
+        let back: Vec<Label> = targets(op).into_iter().filter(|l| info.is_back_edge(e, *l)).collect();
+        if back.len() != 1 {
+            continue;
+        }
+        if let Some(p) = analyse(body, info, &def_at, back[0], e) {
+            plans.insert(p.header, p);
+        }
+    }
+    plans
+}
+
+/// `base + (iv << shift) + add` (wrapping), relative to the iteration's starting `iv`.
+#[derive(Clone, Copy)]
+struct Lin {
+    shift: u32,
+    add: u64,
+    base: Option<Inv>,
+}
+
+fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usize) -> Option<LoopPlan> {
+    let ops = &body.ops;
+    let h = info.label_pos[label as usize];
+    let inside = |i: usize| i > h && i <= e;
+    // The header's first straight-line segment: H up to its terminator.
+    let t = (h + 1..=e).find(|&i| ops[i].is_terminator() || matches!(ops[i], Op::Label { .. }))?;
+    // Single entry, one back edge, no calls. Values defined inside and used outside must come from
+    // the header segment (checked against the exits below).
+    let mut escapes = false;
+    for (i, op) in ops.iter().enumerate() {
+        if inside(i) {
+            if matches!(op, Op::Call { .. }) {
+                return None;
+            }
+            if i != e && targets(op).iter().any(|l| info.is_back_edge(i, *l)) {
+                return None;
+            }
+        } else {
+            if targets(op).iter().any(|l| inside(info.label_pos[*l as usize])) {
+                return None;
+            }
+            for v in op.operands() {
+                let d = def_at[v as usize];
+                if inside(d) {
+                    if d >= t {
+                        return None;
+                    }
+                    escapes = true;
+                }
+            }
+        }
+    }
+    // Ops reachable from H within the region (all its edges are forward but the back edge).
+    let mut reach = vec![false; e - h + 1];
+    let mut live = true;
+    for i in h + 1..=e {
+        if let Op::Label { .. } = ops[i] {
+            live |= reach[i - h];
+        }
+        reach[i - h] = live;
+        if live {
+            for l in targets(&ops[i]) {
+                let pos = info.label_pos[l as usize];
+                if inside(pos) && pos > i {
+                    reach[pos - h] = true;
+                }
+            }
+        }
+        if ops[i].is_terminator() {
+            live = false;
+        }
+    }
+    // Branches from the region to labels after it, other than the header's exit test.
+    let side_exits = (h + 1..=e).any(|i| i != t && targets(&ops[i]).iter().any(|l| info.label_pos[*l as usize] > e));
+    let mut sets: HashMap<Local, usize> = HashMap::new();
+    let mut state_sets: Vec<(u32, u32)> = Vec::new();
+    for i in h + 1..=e {
+        match ops[i] {
+            Op::LocalSet { local, .. } => *sets.entry(local).or_insert(0) += 1,
+            Op::SetState { offset, value } => {
+                state_sets.push((offset, info.value_types[value as usize].bytes()));
+            }
+            _ => {}
+        }
+    }
+    let set_in_loop = |l: Local| sets.contains_key(&l);
+    let const_of = |v: Value| match ops.get(def_at[v as usize]) {
+        Some(Op::Const { ty: Type::I64, bits }) => Some(*bits),
+        _ => None,
+    };
+    // A loop-invariant i64 value that the header can compute, as used at op `at`.
+    let invariant = |x: Value, at: usize| -> Option<Inv> {
+        if info.value_types[x as usize] != Type::I64 {
+            return None;
+        }
+        if let Some(c) = const_of(x) {
+            return Some(Inv::Const(c));
+        }
+        let d = def_at[x as usize];
+        match ops.get(d)? {
+            Op::LocalGet { local } if inside(d) && !set_in_loop(*local) => Some(Inv::Local(*local)),
+            Op::GetState { offset, .. } if inside(d) => {
+                let clash = state_sets.iter().any(|(o, w)| *o < offset + 8 && *offset < o + w);
+                (!clash).then_some(Inv::State(*offset))
+            }
+            // Defined before the loop and used where H reaches: its definition dominates H.
+            _ if d < h && reach[at - h] => Some(Inv::Value(x)),
+            _ => None,
+        }
+    };
+
+    // Induction variable candidates: `local_set iv, add(local_get iv, step)` once per iteration.
+    let mut best: Option<LoopPlan> = None;
+    for s in h + 1..e {
+        let Op::LocalSet { local: iv, value } = ops[s] else { continue };
+        if body.locals[iv as usize] != Type::I64 || sets[&iv] != 1 || !reach[s - h] {
+            continue;
+        }
+        if ops[s + 1..e].iter().any(|op| matches!(op, Op::Label { .. })) {
+            continue;
+        }
+        let is_start = |x: Value, before: usize| {
+            let d = def_at[x as usize];
+            d > h && d < before && ops[d] == Op::LocalGet { local: iv }
+        };
+        let d = def_at[value as usize];
+        if !inside(d) {
+            continue;
+        }
+        let Op::IntBin { op: IntBinOp::Add, a, b } = ops[d] else { continue };
+        let other = if is_start(a, s) {
+            b
+        } else if is_start(b, s) {
+            a
+        } else {
+            continue;
+        };
+        let step = match invariant(other, d) {
+            Some(Inv::Const(c)) if c > 0 && c < MAX_STEP => Inv::Const(c),
+            Some(x @ (Inv::Local(_) | Inv::State(_))) => x,
+            _ => continue,
+        };
+        let fold = (|| {
+            if t >= e {
+                return None;
+            }
+            let Op::Brif { cond, then_label, else_label } = ops[t] else { return None };
+            let dc = def_at[cond as usize];
+            if !(dc > h && dc < t) {
+                return None;
+            }
+            let Op::Icmp { cc, a, b } = ops[dc] else { return None };
+            // (bound, body label) when the test stays in the loop for every iv < bound.
+            let (bound, body_label) = match cc {
+                IntCC::Ult if is_start(a, t) => (invariant(b, dc)?, then_label),
+                IntCC::Ugt if is_start(b, t) => (invariant(a, dc)?, then_label),
+                IntCC::Uge if is_start(a, t) => (invariant(b, dc)?, else_label),
+                IntCC::Ule if is_start(b, t) => (invariant(a, dc)?, else_label),
+                IntCC::Ne if is_start(a, t) => (invariant(b, dc)?, then_label),
+                IntCC::Ne if is_start(b, t) => (invariant(a, dc)?, then_label),
+                IntCC::Eq if is_start(a, t) => (invariant(b, dc)?, else_label),
+                IntCC::Eq if is_start(b, t) => (invariant(a, dc)?, else_label),
+                _ => return None,
+            };
+            let exit_label = if body_label == then_label { else_label } else { then_label };
+            let (bp, xp) = (info.label_pos[body_label as usize], info.label_pos[exit_label as usize]);
+            (bp > t && bp <= e && xp > e).then_some(ExitFold { brif: t, bound, body: body_label })
+        })();
+        // Values of the header used after the loop: the slow copy (lowered last) defines them, and
+        // it must be the only way out of the region.
+        if escapes && (fold.is_none() || side_exits) {
+            continue;
+        }
+
+        // Addresses affine in the iteration's starting iv.
+        let mut lin: HashMap<Value, Lin> = HashMap::new();
+        let mut covered = Vec::new();
+        let mut bounds: Vec<AccessBound> = Vec::new();
+        for i in h + 1..=e {
+            let def = info.op_value[i];
+            let l = match ops[i] {
+                Op::LocalGet { local } if local == iv && i < s => Some(Lin { shift: 0, add: 0, base: None }),
+                Op::LocalGet { local } if local == iv => match step {
+                    Inv::Const(c) => Some(Lin { shift: 0, add: c, base: None }),
+                    _ => None,
+                },
+                Op::IntBin { op, a, b } => {
+                    let (la, lb) = (lin.get(&a).copied(), lin.get(&b).copied());
+                    let (ca, cb) = (const_of(a), const_of(b));
+                    match (op, la, lb, ca, cb) {
+                        (IntBinOp::Add, Some(x), _, _, Some(c)) | (IntBinOp::Add, _, Some(x), Some(c), _) => {
+                            Some(Lin { add: x.add.wrapping_add(c), ..x })
+                        }
+                        (IntBinOp::Add, Some(x), None, _, None) if x.base.is_none() => {
+                            invariant(b, i).map(|base| Lin { base: Some(base), ..x })
+                        }
+                        (IntBinOp::Add, None, Some(x), None, _) if x.base.is_none() => {
+                            invariant(a, i).map(|base| Lin { base: Some(base), ..x })
+                        }
+                        (IntBinOp::Sub, Some(x), _, _, Some(c)) => Some(Lin { add: x.add.wrapping_sub(c), ..x }),
+                        (IntBinOp::Shl, Some(x), _, _, Some(c)) => shifted(x, (c & 63) as u32),
+                        (IntBinOp::Mul, Some(x), _, _, Some(c)) | (IntBinOp::Mul, _, Some(x), Some(c), _)
+                            if c.is_power_of_two() =>
+                        {
+                            shifted(x, c.trailing_zeros())
+                        }
+                        _ => None,
+                    }
+                }
+                Op::Load { width, addr, .. } | Op::Store { width, addr, .. } if reach[i - h] => {
+                    if let Some(x) = lin.get(&addr).filter(|x| x.add < MAX_OFFSET) {
+                        let bound = AccessBound {
+                            limit: ctx::limit_index(width as u32),
+                            shift: x.shift,
+                            add: x.add,
+                            base: x.base,
+                        };
+                        if !bounds.contains(&bound) && bounds.len() < MAX_BOUNDS {
+                            bounds.push(bound);
+                        }
+                        if bounds.contains(&bound) {
+                            covered.push((i, bound));
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let (Some(v), Some(l)) = (def, l) {
+                lin.insert(v, l);
+            }
+        }
+        let inner_labels = (h + 1..=e)
+            .filter_map(|i| match ops[i] {
+                Op::Label { label } => Some(label),
+                _ => None,
+            })
+            .collect();
+        let unroll = match (fold, step, e - h) {
+            (Some(_), Inv::Const(_), n) if n <= 24 => 8,
+            (Some(_), Inv::Const(_), n) if n <= 48 => 4,
+            _ => 1,
+        };
+        let reductions = if unroll > 1 && !side_exits { reductions(body, info, def_at, h, e, iv) } else { Vec::new() };
+        let p = LoopPlan {
+            header: h,
+            label,
+            back_edge: e,
+            iv,
+            step,
+            fold,
+            covered,
+            bounds,
+            inner_labels,
+            unroll,
+            reductions,
+        };
+        let score = |p: &LoopPlan| (p.fold.is_some() as usize) * 100 + p.covered.len();
+        if best.as_ref().is_none_or(|b| score(&p) > score(b)) {
+            best = Some(p);
+        }
+    }
+    best
+}
+
+/// The reductions (see `Reduction`) of the region `(h, e]`.
+fn reductions(body: &Body, info: &BodyInfo, def_at: &[usize], h: usize, e: usize, iv: Local) -> Vec<Reduction> {
+    let ops = &body.ops;
+    let mut uses = vec![0u32; info.value_types.len()];
+    for op in ops {
+        for v in op.operands() {
+            uses[v as usize] += 1;
+        }
+    }
+    let mut gets: HashMap<Local, Vec<usize>> = HashMap::new();
+    let mut sets: HashMap<Local, Vec<usize>> = HashMap::new();
+    for i in h + 1..=e {
+        match ops[i] {
+            Op::LocalGet { local } => gets.entry(local).or_default().push(i),
+            Op::LocalSet { local, .. } => sets.entry(local).or_default().push(i),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (&local, set_at) in &sets {
+        let (Some(get_at), [set_at]) = (gets.get(&local), set_at.as_slice()) else { continue };
+        let [get_at] = get_at.as_slice() else { continue };
+        let ty = body.locals[local as usize];
+        if local == iv || !ty.is_int() || get_at > set_at {
+            continue;
+        }
+        let Op::LocalSet { value, .. } = ops[*set_at] else { continue };
+        let d = def_at[value as usize];
+        let Op::IntBin { op, a, b } = ops[d] else { continue };
+        let got = info.op_value[*get_at].expect("local_get defines a value");
+        let assoc = matches!(op, IntBinOp::Add | IntBinOp::Mul | IntBinOp::And | IntBinOp::Or | IntBinOp::Xor);
+        if assoc && (a == got || b == got) && a != b && uses[got as usize] == 1 && uses[value as usize] == 1 {
+            out.push(Reduction { local, op, ty, at: d });
+        }
+    }
+    out.sort_by_key(|r| r.local);
+    out
+}
+
+fn shifted(x: Lin, k: u32) -> Option<Lin> {
+    (x.base.is_none() && x.shift + k < 64).then(|| Lin { shift: x.shift + k, add: x.add << k, base: None })
+}
+
+/// What the current copy of a loop region does differently (see `BodyLower::fast`).
+#[derive(Clone, Debug)]
+pub struct FastCopy {
+    pub back_edge: usize,
+    /// Where the back edge goes (after paying one fuel, no check), passing `carry` as arguments.
+    pub next: ir::Block,
+    pub carry: Vec<Variable>,
+    pub fold: Option<ExitFold>,
+    pub covered: Vec<(usize, AccessBound)>,
+    /// The iv at the start of this copy's iteration is `iv_at.0 + iv_at.1`, exactly (the guard
+    /// rules out wrapping): covered addresses are computed from it, so that the constant part
+    /// becomes an addressing-mode displacement.
+    pub iv_at: (CValue, u64),
+    /// Reduction locals this copy accumulates into a partial result instead.
+    pub redirect: Vec<(Local, Variable)>,
+    /// Reduction adds to compute where they are (see `pinned_add`).
+    pub pin: Vec<usize>,
+}
+
+impl FastCopy {
+    fn covered(&self, at: usize) -> Option<AccessBound> {
+        self.covered.binary_search_by_key(&at, |c| c.0).ok().map(|k| self.covered[k].1)
+    }
+
+    pub fn redirected(&self, local: Local) -> Option<Variable> {
+        self.redirect.iter().find(|(l, _)| *l == local).map(|(_, v)| *v)
+    }
+}
+
+/// A reduction's add in an unrolled copy, as the first result of `uadd_overflow`: the same sum,
+/// but an instruction Cranelift's egraph leaves in place (it has two results). A plain `iadd`
+/// is pure, so the egraph would compute every copy's add at the group's end, keeping all the
+/// group's loaded values live at once (spills), and no load could fold into its add.
+pub fn pinned_add(b: &mut cranelift_frontend::FunctionBuilder, x: CValue, y: CValue) -> CValue {
+    b.ins().uadd_overflow(x, y).0
+}
+
+fn identity(op: IntBinOp, ty: Type) -> u64 {
+    match op {
+        IntBinOp::And => ty.mask(),
+        IntBinOp::Mul => 1,
+        _ => 0,
+    }
+}
+
+impl BodyLower<'_> {
+    fn inv(&self, fl: &mut FnLower, x: Inv) -> CValue {
+        match x {
+            Inv::Const(c) => fl.b.ins().iconst(ir::types::I64, c as i64),
+            Inv::Local(l) => fl.b.use_var(self.locals[l as usize]),
+            Inv::State(offset) => fl.get_state(Type::I64, offset),
+            Inv::Value(v) => self.vals[v as usize],
+        }
+    }
+
+    /// `lim` and the group limit `lim - (unroll - 1) * step` (0 if that underflows), computed at the
+    /// header.
+    fn limits(&self, fl: &mut FnLower, p: &LoopPlan) -> (CValue, CValue) {
+        let i64t = ir::types::I64;
+        let iv = fl.b.use_var(self.locals[p.iv as usize]);
+        let fuel = fl.b.use_var(fl.fuel);
+        let budget = fl.b.ins().band_imm_u(fuel, (FUEL_CHECK_INTERVAL - 1) as i64);
+        let step = self.inv(fl, p.step);
+        // iv + step * budget, saturating: the product cannot overflow (step < 2^53, budget <
+        // 2^10), the sum wraps at most once. A run-time step of 2^53 or more gets no fast
+        // iteration (limit iv).
+        let max = fl.b.ins().iconst(i64t, -1);
+        let prod = fl.b.ins().imul(budget, step);
+        let sum = fl.b.ins().iadd(iv, prod);
+        let wrapped = fl.b.ins().icmp(CIntCC::UnsignedLessThan, sum, iv);
+        let mut lim = fl.b.ins().select(wrapped, max, sum);
+        if !matches!(p.step, Inv::Const(_)) {
+            let big = fl.b.ins().icmp_imm_u(CIntCC::UnsignedGreaterThanOrEqual, step, MAX_STEP as i64);
+            lim = fl.b.ins().select(big, iv, lim);
+        }
+        // No wrap of iv + step: iv < 2^64 - step.
+        let zero = fl.b.ins().iconst(i64t, 0);
+        let no_wrap = fl.b.ins().isub(zero, step);
+        lim = fl.b.ins().umin(lim, no_wrap);
+        if let Some(f) = p.fold {
+            let n = self.inv(fl, f.bound);
+            lim = fl.b.ins().umin(lim, n);
+        }
+        for a in &p.bounds {
+            let mut l = fl.mem_limit[a.limit].expect("needs");
+            if let Some(base) = a.base {
+                // What is left of the range above `base` (0 if base is past it).
+                let base = self.inv(fl, base);
+                let inside = fl.b.ins().icmp(CIntCC::UnsignedLessThan, base, l);
+                let rest = fl.b.ins().isub(l, base);
+                l = fl.b.ins().select(inside, rest, zero);
+            }
+            let ok = fl.b.ins().icmp_imm_u(CIntCC::UnsignedGreaterThan, l, a.add as i64);
+            let d = fl.b.ins().iadd_imm_s(l, (a.add as i64).wrapping_neg());
+            let d = fl.b.ins().ushr_imm_u(d, a.shift as i64);
+            let bound = fl.b.ins().select(ok, d, zero);
+            lim = fl.b.ins().umin(lim, bound);
+        }
+        let group = match p.step {
+            Inv::Const(c) if p.unroll > 1 => {
+                let span = (p.unroll as u64 - 1) * c;
+                let ok = fl.b.ins().icmp_imm_u(CIntCC::UnsignedGreaterThan, lim, span as i64);
+                let d = fl.b.ins().iadd_imm_s(lim, (span as i64).wrapping_neg());
+                fl.b.ins().select(ok, d, zero)
+            }
+            _ => lim,
+        };
+        (lim, group)
+    }
+
+    /// Lowers the loop region of `p` (the header label through the back edge): the limit at the
+    /// header, the unrolled group, the single fast iteration and the slow copy. `open`: whether the
+    /// op before the header falls through into it. Returns `false` (the region ends in a
+    /// terminator).
+    pub(super) fn lower_fast_loop(&mut self, fl: &mut FnLower, p: &LoopPlan, open: bool) -> bool {
+        let hblk = self.labels[p.label as usize];
+        if open {
+            fl.b.ins().jump(hblk, &[]);
+        }
+        fl.b.switch_to_block(hblk);
+        // Values defined inside the region are used only there; each copy defines them afresh.
+        let base = self.vals.len();
+        let (lim, group_lim) = self.limits(fl, p);
+        let single = fl.b.create_block();
+        let slow = fl.b.create_block();
+        if p.unroll > 1 {
+            // Partial results of the reductions: accs[r][j - 1] for copies k with k % ACCUMULATORS
+            // == j > 0 (j == 0 uses the local itself). They start at the identity here.
+            let accs: Vec<Vec<Variable>> = p
+                .reductions
+                .iter()
+                .map(|r| {
+                    (1..ACCUMULATORS.min(p.unroll / 2))
+                        .map(|_| {
+                            let v = fl.b.declare_var(cl_type(r.ty));
+                            let id = arith::iconst(&mut fl.b, r.ty, identity(r.op, r.ty));
+                            fl.b.def_var(v, id);
+                            v
+                        })
+                        .collect()
+                })
+                .collect();
+            let group = fl.b.create_block();
+            fl.b.ins().jump(group, &[]);
+            fl.b.switch_to_block(group);
+            let iv = fl.b.use_var(self.locals[p.iv as usize]);
+            let go = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, group_lim);
+            let mut start = fl.b.create_block();
+            let leave = if p.reductions.is_empty() { single } else { fl.b.create_block() };
+            fl.b.ins().brif(go, start, &[], leave, &[]);
+            // The reductions' variables travel as explicit block arguments between the copies, so
+            // that each copy's accumulation is computed in that copy (not all sunk into the last).
+            let carry: Vec<Variable> = p
+                .reductions
+                .iter()
+                .zip(&accs)
+                .flat_map(|(r, a)| std::iter::once(self.locals[r.local as usize]).chain(a.iter().copied()))
+                .collect();
+            let carry_types: Vec<ir::Type> = p
+                .reductions
+                .iter()
+                .zip(&accs)
+                .flat_map(|(r, a)| std::iter::repeat_n(cl_type(r.ty), a.len() + 1))
+                .collect();
+            for k in 0..p.unroll {
+                let last = k + 1 == p.unroll;
+                let next = if last { group } else { fl.b.create_block() };
+                if !last {
+                    for t in &carry_types {
+                        fl.b.append_block_param(next, *t);
+                    }
+                }
+                // Copies 2m and 2m + 1 share partial result m % ACCUMULATORS; the second one's add
+                // is pinned (`pinned_add`), which also places the first one's just before it.
+                let j = ((k / 2) % ACCUMULATORS) as usize;
+                let redirect = if j == 0 {
+                    Vec::new()
+                } else {
+                    p.reductions.iter().zip(&accs).map(|(r, a)| (r.local, a[j - 1])).collect()
+                };
+                let carry_in = if k == 0 { Vec::new() } else { carry.clone() };
+                let carry_out = if last { Vec::new() } else { carry.clone() };
+                let offset = match p.step {
+                    Inv::Const(c) => c * k as u64,
+                    _ => unreachable!("only loops with a constant step are unrolled"),
+                };
+                let pin = if k % 2 == 1 {
+                    p.reductions.iter().filter(|r| r.op == IntBinOp::Add).map(|r| r.at).collect()
+                } else {
+                    Vec::new()
+                };
+                self.lower_copy(fl, p, base, start, &carry_in, Some((next, carry_out, redirect, (iv, offset), pin)));
+                start = next;
+            }
+            if !p.reductions.is_empty() {
+                // Leaving the group loop: fold the partial results into the locals.
+                fl.b.switch_to_block(leave);
+                for (r, a) in p.reductions.iter().zip(&accs) {
+                    let var = self.locals[r.local as usize];
+                    let mut x = fl.b.use_var(var);
+                    for acc in a {
+                        let y = fl.b.use_var(*acc);
+                        x = arith::int_bin(&mut fl.b, r.op, r.ty, x, y);
+                    }
+                    fl.b.def_var(var, x);
+                }
+                fl.b.ins().jump(single, &[]);
+            }
+        } else {
+            fl.b.ins().jump(single, &[]);
+        }
+        fl.b.switch_to_block(single);
+        let iv = fl.b.use_var(self.locals[p.iv as usize]);
+        let go = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, lim);
+        let body = fl.b.create_block();
+        fl.b.ins().brif(go, body, &[], slow, &[]);
+        self.lower_copy(fl, p, base, body, &[], Some((single, Vec::new(), Vec::new(), (iv, 0), Vec::new())));
+        self.lower_copy(fl, p, base, slow, &[], None);
+        false
+    }
+
+    /// One copy of the region's ops after the header label, starting in block `start` (whose
+    /// parameters, if any, are the new values of `carry_in`): fast — its back edge pays one fuel
+    /// and jumps to `next.0` with `next.1` as arguments, and `next.2` redirects reduction locals —
+    /// or, with `fast` None, the original code.
+    #[allow(clippy::type_complexity)]
+    fn lower_copy(
+        &mut self,
+        fl: &mut FnLower,
+        p: &LoopPlan,
+        base: usize,
+        start: ir::Block,
+        carry_in: &[Variable],
+        fast: Option<(ir::Block, Vec<Variable>, Vec<(Local, Variable)>, (CValue, u64), Vec<usize>)>,
+    ) {
+        fl.b.switch_to_block(start);
+        let params = fl.b.block_params(start).to_vec();
+        for (var, x) in carry_in.iter().zip(params) {
+            fl.b.def_var(*var, x);
+        }
+        self.vals.truncate(base);
+        let saved: Vec<ir::Block> = p.inner_labels.iter().map(|l| self.labels[*l as usize]).collect();
+        if fast.is_some() {
+            for l in &p.inner_labels {
+                self.labels[*l as usize] = fl.b.create_block();
+            }
+        }
+        self.fast = fast.map(|(next, carry, redirect, iv_at, pin)| FastCopy {
+            back_edge: p.back_edge,
+            next,
+            pin,
+            carry,
+            fold: p.fold,
+            covered: p.covered.clone(),
+            iv_at,
+            redirect,
+        });
+        let mut open = true;
+        for at in p.header + 1..=p.back_edge {
+            open = self.lower_one(fl, at, open);
+        }
+        self.fast = None;
+        for (l, blk) in p.inner_labels.iter().zip(saved) {
+            self.labels[*l as usize] = blk;
+        }
+    }
+
+    /// The host address, as `(pointer, displacement)`, of covered access `at` in the current fast
+    /// copy (None for any other access): the guest address `base + ((iv + offset) << shift) +
+    /// add` is computed as `base + (iv << shift) + (add + (offset << shift))` — the same value, as
+    /// no step of it wraps in a fast iteration — so the constant part becomes a displacement.
+    pub(super) fn fast_host_address(&self, fl: &mut FnLower, at: usize) -> Option<(CValue, i32)> {
+        let f = self.fast.as_ref()?;
+        let a = f.covered(at)?;
+        let (iv, offset) = f.iv_at;
+        let x = fl.b.ins().ishl_imm_u(iv, a.shift as i64);
+        let mut p = fl.b.ins().iadd(fl.mem.expect("needs"), x);
+        if let Some(base) = a.base {
+            let base = self.inv(fl, base);
+            p = fl.b.ins().iadd(p, base);
+        }
+        let disp = a.add.wrapping_add(offset << a.shift);
+        match i32::try_from(disp) {
+            Ok(disp) => Some((p, disp)),
+            Err(_) => Some((fl.b.ins().iadd_imm_s(p, disp as i64), 0)),
+        }
+    }
+
+    /// The back edge of a fast copy: one fuel, no check (the limit guarantees none is due).
+    pub(super) fn fast_back_edge(&mut self, fl: &mut FnLower) {
+        let f = fl.b.use_var(fl.fuel);
+        let f = fl.b.ins().iadd_imm_s(f, -1);
+        fl.b.def_var(fl.fuel, f);
+        let fast = self.fast.as_ref().expect("in a fast copy");
+        let args: Vec<BlockArg> = fast.carry.iter().map(|v| BlockArg::Value(fl.b.use_var(*v))).collect();
+        fl.b.ins().jump(fast.next, &args);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::verify;
+    use crate::testing::{sum_words_block, BlockBuilder};
+
+    #[test]
+    fn the_readme_sum_loop_is_planned_with_its_exit_test_and_load_covered() {
+        let vb = verify(sum_words_block()).unwrap();
+        let plans = plan(&vb.block.main, &vb.main);
+        assert_eq!(plans.len(), 1, "{plans:?}");
+        let p = plans.values().next().unwrap();
+        assert_eq!(p.step, Inv::Const(1));
+        assert!(p.fold.is_some());
+        assert_eq!(p.covered.len(), 1);
+        assert_eq!(p.bounds, vec![AccessBound { limit: 3, shift: 3, add: 0, base: Some(Inv::State(80)) }]);
+        assert_eq!(p.unroll, 8);
+    }
+
+    #[test]
+    fn loops_with_calls_side_entries_or_values_used_outside_are_not_planned() {
+        // A value of the loop used after it.
+        let b = BlockBuilder::new(0x100).main(|b| {
+            let i = b.local(Type::I64);
+            let top = b.new_label();
+            let out = b.new_label();
+            b.bind(top);
+            let x = b.local_get(i);
+            let one = b.iconst(Type::I64, 1);
+            let y = b.add(x, one);
+            b.local_set(i, y);
+            let ten = b.iconst(Type::I64, 10);
+            let c = b.icmp(IntCC::Ult, y, ten);
+            b.op(Op::Brif { cond: c, then_label: top, else_label: out });
+            b.bind(out);
+            b.op(Op::Exit { pc: y });
+        });
+        let vb = verify(b).unwrap();
+        assert!(plan(&vb.block.main, &vb.main).is_empty());
+    }
+}

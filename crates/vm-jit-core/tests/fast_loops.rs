@@ -1,0 +1,419 @@
+//! Fast loops (`lower/fast_loop.rs`): the guarded, check-free copies of simple innermost loops
+//! must agree with the interpreter bit for bit — final state and memory, exit reason, pc, fault
+//! address and remaining fuel — including when an access faults part-way through, when the fuel
+//! runs out or an interrupt is due inside the loop, when the induction variable wraps, and when
+//! the step is zero.
+//!
+//! `random_loops_agree_with_the_interpreter` generates seeded loops of the shapes the planner
+//! accepts (top-tested with every foldable exit test, bottom-tested, sieve-like nested, with
+//! invariant bases, constant offsets, shifted and scaled indices, stores, side exits) plus near
+//! misses it must reject, runs each on inputs aimed at the edges (memory ending inside the
+//! loop's range, fuel a few back edges either side of a multiple of 1024, the interrupt flag),
+//! and checks that most of them were actually planned. `VMJIT_SEED` and `VMJIT_FAST_LOOP_COUNT`
+//! (default 3,000) pick the seed and the number of blocks.
+
+#[path = "support/random_block.rs"]
+mod random_block;
+
+use std::sync::atomic::AtomicU32;
+
+use random_block::{env_u64, random_bytes, Rng};
+use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
+use vm_jit_core::interp;
+use vm_jit_core::ir::*;
+use vm_jit_core::lower::fast_loop;
+use vm_jit_core::testing::{BlockBuilder, BodyBuilder};
+use vm_jit_core::RunOutcome;
+use Type::*;
+
+const DEFAULT_SEED: u64 = 0x5eed_f457_100b_0001;
+const STATE_LEN: usize = 256;
+/// State slots the generated loops read: the bound, the start, the base, the step.
+const N: u32 = 88;
+const START: u32 = 96;
+const BASE: u32 = 104;
+const STEP: u32 = 112;
+const OUT: u32 = 80;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Run {
+    out: RunOutcome,
+    state: Vec<u8>,
+    mem: Vec<u8>,
+}
+
+struct Input {
+    state: Vec<u8>,
+    mem: Vec<u8>,
+    fuel: u64,
+    interrupt: bool,
+}
+
+fn backends() -> Vec<(&'static str, CraneliftBackend)> {
+    let level = |opt_level| BackendConfig { verify: true, ..BackendConfig::with_opt_level(opt_level) };
+    vec![
+        ("speed", CraneliftBackend::new(level(OptLevel::Speed)).unwrap()),
+        ("none", CraneliftBackend::new(level(OptLevel::None)).unwrap()),
+    ]
+}
+
+fn check(backends: &mut [(&'static str, CraneliftBackend)], vb: &VerifiedBlock, input: &Input, what: &str) {
+    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
+    let flag = AtomicU32::new(input.interrupt as u32);
+    let out = interp::run(vb, &mut state, &mut mem, input.fuel, &flag).expect("interpreter");
+    let want = Run { out, state, mem };
+    for (name, be) in backends.iter_mut() {
+        let code =
+            be.compile(vb).unwrap_or_else(|e| panic!("{what}: {name} compile failed: {e}\n{}", print(&vb.block)));
+        let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
+        let flag = AtomicU32::new(input.interrupt as u32);
+        let out = code.run(&mut state, &mut mem, input.fuel, Some(&flag)).unwrap();
+        let got = Run { out, state, mem };
+        if got != want {
+            let diff = if got.out != want.out {
+                format!("outcome: interpreter {:?}, compiled {:?}", want.out, got.out)
+            } else if got.state != want.state {
+                let i = got.state.iter().zip(&want.state).position(|(a, b)| a != b).unwrap();
+                format!("state byte {i}: interpreter {:#x}, compiled {:#x}", want.state[i], got.state[i])
+            } else {
+                let i = got.mem.iter().zip(&want.mem).position(|(a, b)| a != b).unwrap();
+                format!("memory byte {i}: interpreter {:#x}, compiled {:#x}", want.mem[i], got.mem[i])
+            };
+            panic!(
+                "{what}: {name} differs from the interpreter: {diff}\n  input: fuel {}, interrupt {}, memory {} bytes, \
+                 n {}, start {}, base {}, step {}\n{}",
+                input.fuel,
+                input.interrupt,
+                input.mem.len(),
+                word(&input.state, N),
+                word(&input.state, START),
+                word(&input.state, BASE),
+                word(&input.state, STEP),
+                print(&vb.block)
+            );
+        }
+    }
+}
+
+fn word(state: &[u8], off: u32) -> u64 {
+    u64::from_le_bytes(state[off as usize..off as usize + 8].try_into().unwrap())
+}
+
+fn put(state: &mut [u8], off: u32, v: u64) {
+    state[off as usize..off as usize + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// How the loop reaches memory from its index `iv`.
+#[derive(Clone, Copy, Debug)]
+enum Addr {
+    Iv,
+    Shl(u64),
+    Mul(u64),
+    PlusConst(u64),
+    MinusConst(u64),
+    ShlPlus(u64, u64),
+    /// `state[BASE] + (iv << k)`
+    Based(u64),
+    /// Not affine in iv: `iv * iv`.
+    Square,
+}
+
+fn address(b: &mut BodyBuilder, rng: &mut Rng, iv: Value, how: Addr) -> Value {
+    let _ = rng;
+    match how {
+        Addr::Iv => iv,
+        Addr::Shl(k) => {
+            let k = b.iconst(I64, k);
+            b.bin(IntBinOp::Shl, iv, k)
+        }
+        Addr::Mul(m) => {
+            let m = b.iconst(I64, m);
+            b.mul(m, iv)
+        }
+        Addr::PlusConst(c) => {
+            let c = b.iconst(I64, c);
+            b.add(iv, c)
+        }
+        Addr::MinusConst(c) => {
+            let c = b.iconst(I64, c);
+            b.sub(iv, c)
+        }
+        Addr::ShlPlus(k, c) => {
+            let k = b.iconst(I64, k);
+            let x = b.bin(IntBinOp::Shl, iv, k);
+            let c = b.iconst(I64, c);
+            b.add(x, c)
+        }
+        Addr::Based(k) => {
+            let base = b.get_state(I64, BASE);
+            let k = b.iconst(I64, k);
+            let x = b.bin(IntBinOp::Shl, iv, k);
+            b.add(base, x)
+        }
+        Addr::Square => b.mul(iv, iv),
+    }
+}
+
+fn random_addr(rng: &mut Rng) -> Addr {
+    match rng.below(9) {
+        0 | 1 => Addr::Iv,
+        2 => Addr::Shl(rng.below(4)),
+        3 => Addr::Mul(1 << rng.below(4)),
+        4 => Addr::PlusConst(rng.below(40)),
+        5 => Addr::MinusConst(rng.below(3)),
+        6 => Addr::ShlPlus(rng.below(4), rng.below(24)),
+        7 => Addr::Based(rng.below(4)),
+        _ => Addr::Square,
+    }
+}
+
+/// The step: a constant (sometimes 0 or huge), a local set before the loop, or a state slot.
+enum Step {
+    Const(u64),
+    Local,
+    State,
+}
+
+/// A random loop block; see the module comment.
+fn loop_block(rng: &mut Rng) -> Block {
+    let top_tested = rng.chance(70);
+    let nested = rng.chance(15);
+    let accesses: Vec<(Addr, u8, bool)> =
+        (0..rng.range(1, 3)).map(|_| (random_addr(rng), rng.pick(&[1u8, 2, 4, 8]), rng.chance(40))).collect();
+    let step = match rng.below(10) {
+        0..=4 => Step::Const(rng.range(1, 4)),
+        5 => Step::Const(rng.pick(&[0, 1 << 53, u64::MAX, 1 << 40])),
+        6 | 7 => Step::Local,
+        _ => Step::State,
+    };
+    let cc = rng.pick(&[IntCC::Ult, IntCC::Ult, IntCC::Ne, IntCC::Ugt, IntCC::Uge, IntCC::Ule, IntCC::Eq, IntCC::Slt]);
+    let side_exit = rng.chance(20);
+    // How loads accumulate: associative ops make a reduction the unrolled group splits; sub and
+    // the operand order are there to be left alone.
+    let fold_op = rng.pick(&[
+        IntBinOp::Add,
+        IntBinOp::Add,
+        IntBinOp::Xor,
+        IntBinOp::Mul,
+        IntBinOp::And,
+        IntBinOp::Or,
+        IntBinOp::Sub,
+    ]);
+    let acc_first = rng.chance(50);
+    let escape = rng.chance(30);
+    BlockBuilder::new(0x4000).main(|b| {
+        let i = b.local(I64);
+        let acc = b.local(I64);
+        let stepl = b.local(I64);
+        let outer = b.local(I64);
+        let n = b.get_state(I64, N);
+        let s0 = b.get_state(I64, START);
+        let st = b.get_state(I64, STEP);
+        b.local_set(stepl, st);
+        let done = b.new_label();
+        let exit2 = b.new_label();
+        let outer_top = nested.then(|| b.new_label());
+        if let Some(top) = outer_top {
+            // for (outer = 0; outer < 3; outer++) { inner loop from START }
+            let z = b.iconst(I64, 0);
+            b.local_set(outer, z);
+            b.bind(top);
+        }
+        b.local_set(i, s0);
+        let head = b.new_label();
+        let after = b.new_label();
+        b.jump(head);
+        b.bind(head);
+        b.mark(0x4010);
+        let iv = b.local_get(i);
+        let test = |b: &mut BodyBuilder, iv: Value, stay: Label, leave: Label| {
+            // The exit test in one of its foldable forms (and one that is not: slt).
+            match cc {
+                IntCC::Ult | IntCC::Ne | IntCC::Slt => {
+                    let c = b.icmp(cc, iv, n);
+                    b.brif(c, stay, leave)
+                }
+                IntCC::Ugt => {
+                    let c = b.icmp(cc, n, iv);
+                    b.brif(c, stay, leave)
+                }
+                IntCC::Uge | IntCC::Eq => {
+                    let c = b.icmp(cc, iv, n);
+                    b.brif(c, leave, stay)
+                }
+                _ => {
+                    let c = b.icmp(cc, n, iv);
+                    b.brif(c, leave, stay)
+                }
+            }
+        };
+        let seen = if escape { Some(b.local_get(acc)) } else { None };
+        if top_tested {
+            let body = b.new_label();
+            test(b, iv, body, after);
+            b.bind(body);
+        }
+        b.mark(0x4020);
+        for (k, &(how, width, store)) in accesses.iter().enumerate() {
+            b.mark(0x4020 + 4 * k as u64);
+            let addr = address(b, rng, iv, how);
+            if store {
+                let v = b.local_get(acc);
+                b.store(width, addr, v);
+            } else {
+                let v = b.load(I64, width, false, addr);
+                let a = b.local_get(acc);
+                let a2 = if acc_first { b.bin(fold_op, a, v) } else { b.bin(fold_op, v, a) };
+                b.local_set(acc, a2);
+            }
+        }
+        if side_exit {
+            let a = b.local_get(acc);
+            let m = b.iconst(I64, 0xff);
+            let low = b.bin(IntBinOp::And, a, m);
+            let z = b.iconst(I64, 0x37);
+            let c = b.icmp(IntCC::Eq, low, z);
+            let cont = b.new_label();
+            b.brif(c, exit2, cont);
+            b.bind(cont);
+        }
+        let sv = match step {
+            Step::Const(c) => b.iconst(I64, c),
+            Step::Local => b.local_get(stepl),
+            Step::State => b.get_state(I64, STEP),
+        };
+        let iv2 = b.add(iv, sv);
+        b.local_set(i, iv2);
+        if top_tested {
+            b.jump(head);
+        } else {
+            b.mark(0x4030);
+            test(b, iv2, head, after);
+        }
+        b.bind(after);
+        if let Some(seen) = seen {
+            b.set_state(OUT + 8 * 5, seen);
+        }
+        if let Some(top) = outer_top {
+            let o = b.local_get(outer);
+            let one = b.iconst(I64, 1);
+            let o2 = b.add(o, one);
+            b.local_set(outer, o2);
+            let three = b.iconst(I64, 3);
+            let c = b.icmp(IntCC::Ult, o2, three);
+            b.brif(c, top, done);
+        } else {
+            b.jump(done);
+        }
+        b.bind(exit2);
+        let a = b.local_get(acc);
+        b.set_state(OUT + 8, a);
+        b.exit_const(0x4444);
+        b.bind(done);
+        let a = b.local_get(acc);
+        b.set_state(OUT, a);
+        let x = b.local_get(i);
+        b.set_state(OUT + 16, x);
+        b.exit_const(0x4040);
+    })
+}
+
+fn random_input(rng: &mut Rng) -> Input {
+    let mem_len = match rng.below(4) {
+        0 => rng.below(16),
+        1 | 2 => rng.range(16, 300),
+        _ => rng.range(300, 5000),
+    } as usize;
+    let mut state = random_bytes(rng, STATE_LEN);
+    let mem = random_bytes(rng, mem_len);
+    let start = match rng.below(8) {
+        0 => u64::MAX - rng.below(20),
+        1 => rng.below(2 * mem_len as u64 + 2),
+        _ => rng.below(20),
+    };
+    let n = match rng.below(8) {
+        0 => u64::MAX - rng.below(20),
+        1 => rng.below(20),
+        _ => start.wrapping_add(rng.below(3000)),
+    };
+    put(&mut state, START, start);
+    put(&mut state, N, n);
+    put(&mut state, BASE, if rng.chance(80) { rng.below(mem_len as u64 + 10) } else { rng.next_u64() });
+    put(
+        &mut state,
+        STEP,
+        match rng.below(6) {
+            0 => 0,
+            1 => u64::MAX - rng.below(3),
+            2 => 1 << 53,
+            _ => rng.range(1, 5),
+        },
+    );
+    let k = FUEL_CHECK_INTERVAL;
+    let (fuel, interrupt) = match rng.below(10) {
+        0..=2 => (rng.below(3000), rng.chance(20)),
+        3..=5 => ((k * rng.range(1, 4) + rng.below(24)).wrapping_sub(12), rng.chance(40)),
+        6 => (u64::MAX - rng.below(k + 100), true),
+        _ => (20_000 + rng.below(5000), false),
+    };
+    Input { state, mem, fuel, interrupt }
+}
+
+#[test]
+fn random_loops_agree_with_the_interpreter() {
+    let seed = env_u64("VMJIT_SEED").unwrap_or(DEFAULT_SEED);
+    let count = env_u64("VMJIT_FAST_LOOP_COUNT").unwrap_or(3000);
+    eprintln!("fast loops: VMJIT_SEED={seed:#x} VMJIT_FAST_LOOP_COUNT={count}");
+    let mut backends = backends();
+    let (mut planned, mut folded, mut covered, mut unrolled, mut reducing) = (0, 0, 0, 0, 0);
+    for index in 0..count {
+        let mut rng = Rng::new(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let block = loop_block(&mut rng);
+        let vb = verify(block).unwrap_or_else(|e| panic!("block {index} is invalid: {e}"));
+        let plans = fast_loop::plan(&vb.block.main, &vb.main);
+        if let Some(p) = plans.values().next() {
+            planned += 1;
+            folded += p.fold.is_some() as u32;
+            covered += !p.covered.is_empty() as u32;
+            unrolled += (p.unroll > 1) as u32;
+            reducing += !p.reductions.is_empty() as u32;
+        }
+        for _ in 0..3 {
+            let input = random_input(&mut rng);
+            check(&mut backends, &vb, &input, &format!("block {index} (VMJIT_SEED={seed:#x})"));
+        }
+    }
+    eprintln!(
+        "fast loops: {planned} of {count} planned, {folded} with the exit test folded, {covered} with covered accesses, \
+         {unrolled} unrolled, {reducing} with reductions"
+    );
+    if count >= 1000 {
+        assert!(planned * 2 > count as u32, "too few loops planned: {planned} of {count}");
+        assert!(folded * 4 > count as u32 && covered * 4 > count as u32 && unrolled * 10 > count as u32);
+        assert!(reducing * 50 > count as u32, "too few reductions: {reducing} of {count}");
+    }
+}
+
+/// The README sum kernel with the fuel running out at every point of the first 2,100 back edges
+/// and with memory ending at every point in the loop's range: the same pc, fuel and state as the
+/// interpreter each time.
+#[test]
+fn the_sum_kernel_stops_exactly_where_the_interpreter_does() {
+    let vb = verify(vm_jit_core::testing::sum_words_block()).unwrap();
+    assert_eq!(fast_loop::plan(&vb.block.main, &vb.main).len(), 1);
+    let mut backends = backends();
+    for fuel in (0..2100).step_by(7).chain(1020..1030).chain(2044..2052) {
+        let mut state = vec![0u8; STATE_LEN];
+        put(&mut state, 88, 300);
+        put(&mut state, 80, 16);
+        let mem: Vec<u8> = (0..300 * 8 + 16).map(|k| k as u8).collect();
+        check(&mut backends, &vb, &Input { state, mem, fuel, interrupt: fuel % 3 == 0 }, &format!("fuel {fuel}"));
+    }
+    for mem_len in 0..(40 * 8 + 20) {
+        let mut state = vec![0u8; STATE_LEN];
+        put(&mut state, 88, 40);
+        put(&mut state, 80, 3);
+        let mem: Vec<u8> = (0..mem_len).map(|k| (k * 7) as u8).collect();
+        check(&mut backends, &vb, &Input { state, mem, fuel: 5000, interrupt: false }, &format!("memory {mem_len}"));
+    }
+}
