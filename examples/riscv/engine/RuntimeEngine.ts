@@ -103,6 +103,12 @@ export class RuntimeEngine implements Engine {
       optimizedThreshold,
       stateSize: o.stateSize,
       policy: this.#policy ?? new FixedTierPolicy(fixed!),
+      // No tier-2 regions (TieredCompiler's own multi-block compiles): the translator's regions
+      // already keep a loop and its branches in one block and predicted exits chain, and here each
+      // hot block became a region of its own — 144 compiles of ~18 ms (3.5 MB of code) for strings,
+      // which ran 1.3 s without and 3.1 s with them on this 2-core machine; with limits of
+      // 3–4 blocks / 400–600 ops, qsort and recursion were still ~15 % slower, sieve and matmul even.
+      regions: false,
     })
     if (o.monitor) this.#monitor = this.jit.enablePerformanceMonitor()
   }
