@@ -64,7 +64,7 @@ pub fn by_name(name: &str) -> Option<fn(&mut [u8], &mut [u8])> {
         "sum" => Some(sum),
         "sieve" => Some(sieve),
         "crc32" => Some(crc32),
-        _ => None,
+        _ => crate::guest_kernels::by_name(name),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod backend;
 pub mod codemem;
 pub mod ctx;
 pub mod exec;
+pub mod guest_kernels;
 pub mod interp;
 pub mod ir;
 pub mod kernels;
