@@ -15,7 +15,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { machine, nowNs } = require('./util.js')
 
-const SECTIONS = [require('./compile.js'), require('./kernels.js'), require('./churn.js'), require('./runtime.js'), require('./regions.js')]
+const SECTIONS = [require('./compile.js'), require('./kernels.js'), require('./churn.js'), require('./runtime.js'), require('./regions.js'), require('./optimizer.js')]
 
 function usage(message) {
   if (message) console.error(`bench: ${message}`)

@@ -683,12 +683,20 @@ export class TieredCompiler {
     }
     this.detector.tick()
     const promotions = this.policy.promotions(this.#profiles())
+    // Blocks inside a region (installed or being compiled) other than as its entry: promoted on
+    // their own, not as the entry of yet another region over the same loop.
+    let inRegions: Set<bigint> | undefined
     for (const { pc, tier } of promotions) {
       const rec = this.#blocks.get(pc)
       if (!rec || rec.pendingJob !== undefined || tier <= rec.tier) continue
       if (tier === 2 && this.#tier2Count >= this.config.optimizedCacheSize) continue
       requested++
-      const region = tier === 2 && this.regionLimits ? formRegion(rec, this.#blocks, this.regionLimits) : undefined
+      let region: RegionInfo | undefined
+      if (tier === 2 && this.regionLimits) {
+        inRegions ??= this.#regionMembers()
+        region = inRegions.has(pc) ? undefined : formRegion(rec, this.#blocks, this.regionLimits)
+        for (const m of region?.members.slice(1) ?? []) inRegions.add(m.pc)
+      }
       if (tier === 2 && this.config.backgroundCompilation) {
         void this.#startJob(rec.block, 2, region).catch(() => {
           /* reported through the monitor's compileEnd error */
@@ -704,6 +712,14 @@ export class TieredCompiler {
       const t1 = performance.now()
       this.#monitor.record({ kind: 'decision', start: t0, ts: t1, durationUs: (t1 - t0) * 1000, action: 'decide', data: { installed, promotions: requested } })
     }
+  }
+
+  /** Pcs that are non-entry members of an installed region or of a region being compiled. */
+  #regionMembers(): Set<bigint> {
+    const pcs = new Set<bigint>()
+    for (const rec of this.#blocks.values()) for (const m of rec.region?.members.slice(1) ?? []) pcs.add(m.pc)
+    for (const job of this.#jobs.values()) for (const m of job.region?.members.slice(1) ?? []) pcs.add(m.pc)
+    return pcs
   }
 
   *#profiles(): Generator<BlockProfile> {

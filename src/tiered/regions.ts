@@ -4,9 +4,11 @@
 // each block the runtime already knows that has run often enough to be part of the hot path —
 // at least 1/16 as often as the entry, so a loop's body and latch come in but a loop's one-time
 // exit path does not. Blocks never executed are never translated for a region: what the guest
-// has not run stays out. A region of the entry alone is formed only when the entry loops to
-// itself through an exit (the loop becomes a native back edge); otherwise a plain tier-2 compile
-// is as good.
+// has not run stays out. A region is formed only when the entry is on a loop through its members
+// (some member exits back to the entry): that loop becomes a native loop with guest state in
+// registers, which is what regions are for; a straight chain of blocks gains little over chained
+// tier-2 blocks and costs compile time. (The runtime also compiles a block that is already inside
+// another region on its own: overlapping regions multiplied compile work — TieredCompiler.)
 
 import type { Block } from '../ir/Block.js'
 import { Region, type RegionLimits } from '../region/Region.js'
@@ -51,7 +53,7 @@ export function formRegion(
       ops += m.block.opCount
     }
   }
-  if (members.length === 1 && !loops) return undefined
+  if (!loops) return undefined
   try {
     const region = Region.stitch(members.map((m) => m.block), limits)
     return { block: region.block, members: members.map((m) => ({ pc: m.pc, guestSize: m.guestSize })) }
