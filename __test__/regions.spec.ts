@@ -185,4 +185,7 @@ test('regions option: limits of your own, and clear errors', (t) => {
   t.deepEqual(new TieredCompiler().regionLimits, DEFAULT_REGION_LIMITS)
   t.throws(() => new TieredCompiler({ regions: { maxBlocks: 0 } }), { instanceOf: RangeError, message: /regions.maxBlocks must be a positive integer/ })
   t.throws(() => new TieredCompiler({ regions: 'yes' as unknown as boolean }), { instanceOf: TypeError, message: /regions must be a boolean/ })
+  const shared = new TieredCompiler().cache.sharedBuffer
+  t.is(new TieredCompiler({ sharedCache: shared }).regionLimits, undefined, 'off by default with a shared cache')
+  t.throws(() => new TieredCompiler({ sharedCache: shared, regions: true }), { instanceOf: TypeError, message: /cannot be combined with sharedCache/ })
 })

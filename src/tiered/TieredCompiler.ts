@@ -63,6 +63,7 @@ export interface TieredConfig {
    * Tier 2 compiles a hot block together with the hot blocks its exits reach (a region: guest
    * loops over several blocks become native loops, guest state stays in host registers). true
    * (default) with the default limits, limits of your own, or false for single blocks only.
+   * Off (and not allowed) with `sharedCache`.
    */
   regions?: boolean | RegionLimits
 }
@@ -160,9 +161,14 @@ export class TieredCompiler {
       throw new TypeError('TieredCompiler: translate must be a function (pc: bigint) => Block')
     }
     this.config = c
-    const regions = config.regions ?? true
+    // With a shared cache other workers adopt units by pc, and would not know which guest blocks
+    // a region covers (so not drop it when one is invalidated): regions stay off there.
+    const regions = config.regions ?? !config.sharedCache
     if (typeof regions !== 'boolean' && (regions === null || typeof regions !== 'object')) {
       throw new TypeError(`TieredCompiler: regions must be a boolean or { maxBlocks, maxOps }, got ${String(regions)}`)
+    }
+    if (regions !== false && config.sharedCache) {
+      throw new TypeError('TieredCompiler: regions cannot be combined with sharedCache (workers adopting a region would not know what it covers)')
     }
     this.regionLimits = regions === false ? undefined : Object.freeze({ ...DEFAULT_REGION_LIMITS, ...(regions === true ? {} : regions) })
     for (const [k, v] of Object.entries(this.regionLimits ?? {})) {
