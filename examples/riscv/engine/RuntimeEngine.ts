@@ -104,10 +104,10 @@ export class RuntimeEngine implements Engine {
       stateSize: o.stateSize,
       policy: this.#policy ?? new FixedTierPolicy(fixed!),
       // No tier-2 regions (TieredCompiler's own multi-block compiles): the translator's regions
-      // already keep a loop and its branches in one block and predicted exits chain, and here each
-      // hot block became a region of its own — 144 compiles of ~18 ms (3.5 MB of code) for strings,
-      // which ran 1.3 s without and 3.1 s with them on this 2-core machine; with limits of
-      // 3–4 blocks / 400–600 ops, qsort and recursion were still ~15 % slower, sieve and matmul even.
+      // already keep a loop and its branches in one block and predicted exits chain. As first
+      // landed, each hot block became a region of its own (strings 1.3 s → 3.1 s from background
+      // compile load); formed only around loops, strings, qsort and sieve ran as without them and
+      // recursion slower (2.4 → 3.0 s). See README, API gap 18.
       regions: false,
     })
     if (o.monitor) this.#monitor = this.jit.enablePerformanceMonitor()
