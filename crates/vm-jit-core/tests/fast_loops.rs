@@ -417,3 +417,82 @@ fn the_sum_kernel_stops_exactly_where_the_interpreter_does() {
         check(&mut backends, &vb, &Input { state, mem, fuel: 5000, interrupt: false }, &format!("memory {mem_len}"));
     }
 }
+
+/// The bench's sieve (bench/blocks.js): a fast inner loop with a run-time step inside an outer
+/// loop whose header test the outer back edge repeats (rotation). Fuel running out at every point
+/// of the first few thousand back edges, the interrupt flag, and memory ending inside the sieve.
+#[test]
+fn the_sieve_kernel_stops_exactly_where_the_interpreter_does() {
+    let block = BlockBuilder::new(0x2000).main(|b| {
+        let n = b.get_state(I64, 88);
+        let (i, j, count) = (b.local(I64), b.local(I64), b.local(I64));
+        let two = b.iconst(I64, 2);
+        b.local_set(i, two);
+        let [outer, test, prime, inner, mark, next, done] = [(); 7].map(|_| b.new_label());
+        b.jump(outer);
+        b.bind(outer);
+        let iv = b.local_get(i);
+        let c = b.icmp(IntCC::Ult, iv, n);
+        b.brif(c, test, done);
+        b.bind(test);
+        b.mark(0x2008);
+        let iv = b.local_get(i);
+        let flag = b.load(I64, 1, false, iv);
+        let zero = b.iconst(I64, 0);
+        let c = b.icmp(IntCC::Eq, flag, zero);
+        b.brif(c, prime, next);
+        b.bind(prime);
+        let k = b.local_get(count);
+        let one = b.iconst(I64, 1);
+        let k1 = b.add(k, one);
+        b.local_set(count, k1);
+        let iv = b.local_get(i);
+        let sq = b.mul(iv, iv);
+        b.local_set(j, sq);
+        b.jump(inner);
+        b.bind(inner);
+        let jv = b.local_get(j);
+        let c = b.icmp(IntCC::Ult, jv, n);
+        b.brif(c, mark, next);
+        b.bind(mark);
+        b.mark(0x2010);
+        let jv = b.local_get(j);
+        let one8 = b.iconst(I8, 1);
+        b.store(1, jv, one8);
+        let jv = b.local_get(j);
+        let iv = b.local_get(i);
+        let j2 = b.add(jv, iv);
+        b.local_set(j, j2);
+        b.jump(inner);
+        b.bind(next);
+        let iv = b.local_get(i);
+        let one = b.iconst(I64, 1);
+        let i2 = b.add(iv, one);
+        b.local_set(i, i2);
+        b.jump(outer);
+        b.bind(done);
+        let k = b.local_get(count);
+        b.set_state(80, k);
+        b.exit_const(0x2020);
+    });
+    let vb = verify(block).unwrap();
+    let plans = fast_loop::plan(&vb.block.main, &vb.main);
+    assert_eq!(plans.len(), 1, "the inner loop");
+    assert_eq!(fast_loop::rotations(&vb.block.main, &vb.main, &plans).len(), 1, "the outer loop");
+    let mut backends = backends();
+    let state_for = |n: u64| {
+        let mut state = vec![0u8; STATE_LEN];
+        put(&mut state, 88, n);
+        state
+    };
+    for fuel in (0..3000).step_by(5).chain(1020..1030).chain(2045..2050) {
+        let input = Input { state: state_for(400), mem: vec![0; 400], fuel, interrupt: fuel % 4 == 1 };
+        check(&mut backends, &vb, &input, &format!("fuel {fuel}"));
+    }
+    for mem_len in (0..420).step_by(3) {
+        let input = Input { state: state_for(400), mem: vec![0; mem_len], fuel: 100_000, interrupt: false };
+        check(&mut backends, &vb, &input, &format!("memory {mem_len}"));
+    }
+    let input = Input { state: state_for(1 << 16), mem: vec![0; 1 << 16], fuel: u64::MAX, interrupt: false };
+    check(&mut backends, &vb, &input, "n 65536");
+}

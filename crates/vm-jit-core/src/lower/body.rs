@@ -45,6 +45,8 @@ pub struct BodyLower<'a> {
     /// loop region being lowered, if any.
     loops: HashMap<usize, LoopPlan>,
     pub(super) fast: Option<FastCopy>,
+    /// Loop headers whose test a back edge repeats in place (`fast_loop::rotations`).
+    rotate: HashMap<u32, (usize, usize)>,
 }
 
 impl<'a> BodyLower<'a> {
@@ -76,7 +78,11 @@ impl<'a> BodyLower<'a> {
             MarkSource::PerOp if fl.plan.fast_loops => super::fast_loop::plan(body, info),
             _ => HashMap::new(),
         };
-        BodyLower { body, info, vals, locals, labels, marks, ret, loops, fast: None }
+        let rotate = match marks {
+            MarkSource::PerOp if fl.plan.fast_loops => super::fast_loop::rotations(body, info, &loops),
+            _ => HashMap::new(),
+        };
+        BodyLower { body, info, vals, locals, labels, marks, ret, loops, fast: None, rotate }
     }
 
     fn exit_to(&self, at: usize) -> ExitTo {
@@ -109,6 +115,9 @@ impl<'a> BodyLower<'a> {
         }
         if self.info.is_back_edge(at, label) {
             fl.back_edge_check(self.exit_to(at));
+            if let Some(&(h, t)) = self.rotate.get(&label) {
+                return self.repeat_header(fl, h, t);
+            }
         }
         fl.b.ins().jump(self.labels[label as usize], &[]);
     }

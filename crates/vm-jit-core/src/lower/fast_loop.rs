@@ -156,6 +156,46 @@ pub fn plan(body: &Body, info: &BodyInfo) -> HashMap<usize, LoopPlan> {
     plans
 }
 
+/// Loop rotation: a back edge to a label whose code up to its first terminator is a short test
+/// ending in a forward `brif` (the usual top-tested loop header) repeats that test in place of
+/// the jump, after paying its fuel exactly as before, so each iteration takes one branch fewer.
+/// Returns label → op range `(label op, brif op)`. Not for fast loop headers (whose code computes
+/// the limit), nor when a value of the test is used outside it (it would have two definitions).
+pub fn rotations(body: &Body, info: &BodyInfo, plans: &HashMap<usize, LoopPlan>) -> HashMap<Label, (usize, usize)> {
+    let ops = &body.ops;
+    let def_at = def_sites(info);
+    let mut out = HashMap::new();
+    for (e, op) in ops.iter().enumerate() {
+        for label in targets(op) {
+            let h = info.label_pos[label as usize];
+            if h > e || out.contains_key(&label) || plans.contains_key(&h) {
+                continue;
+            }
+            let Some(t) =
+                (h + 1..ops.len()).take(10).find(|&i| ops[i].is_terminator() || matches!(ops[i], Op::Label { .. }))
+            else {
+                continue;
+            };
+            let Op::Brif { then_label, else_label, .. } = ops[t] else { continue };
+            let forward = |l: Label| info.label_pos[l as usize] > t;
+            if !forward(then_label) || !forward(else_label) {
+                continue;
+            }
+            if ops[h + 1..t].iter().any(|op| matches!(op, Op::Call { .. })) {
+                continue;
+            }
+            let local = ops.iter().enumerate().all(|(i, op)| {
+                (i > h && i <= t)
+                    || op.operands().iter().all(|v| !(def_at[*v as usize] > h && def_at[*v as usize] <= t))
+            });
+            if local {
+                out.insert(label, (h, t));
+            }
+        }
+    }
+    out
+}
+
 /// `base + (iv << shift) + add` (wrapping), relative to the iteration's starting `iv`.
 #[derive(Clone, Copy)]
 struct Lin {
@@ -574,9 +614,19 @@ impl BodyLower<'_> {
         fl.b.switch_to_block(hblk);
         // Values defined inside the region are used only there; each copy defines them afresh.
         let base = self.vals.len();
-        let (lim, group_lim) = self.limits(fl, p);
         let single = fl.b.create_block();
         let slow = fl.b.create_block();
+        if let Some(f) = p.fold {
+            // A loop about to leave (often one that runs no iteration at all) does not need
+            // the limit: straight to the slow copy, which takes the exit test.
+            let iv = fl.b.use_var(self.locals[p.iv as usize]);
+            let n = self.inv(fl, f.bound);
+            let stay = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, n);
+            let go = fl.b.create_block();
+            fl.b.ins().brif(stay, go, &[], slow, &[]);
+            fl.b.switch_to_block(go);
+        }
+        let (lim, group_lim) = self.limits(fl, p);
         if p.unroll > 1 {
             // Partial results of the reductions: accs[r][j - 1] for copies k with k % ACCUMULATORS
             // == j > 0 (j == 0 uses the local itself). They start at the identity here.
@@ -738,6 +788,21 @@ impl BodyLower<'_> {
             Ok(disp) => Some((p, disp)),
             Err(_) => Some((fl.b.ins().iadd_imm_s(p, disp as i64), 0)),
         }
+    }
+
+    /// Lowers the ops `(h, t]` (a loop header's test, see `rotations`) again, here.
+    pub(super) fn repeat_header(&mut self, fl: &mut FnLower, h: usize, t: usize) {
+        let first = self.info.op_value[h + 1..=t].iter().flatten().next().map(|v| *v as usize);
+        let saved = first.map(|a| self.vals.split_off(a)).unwrap_or_default();
+        let mut open = true;
+        for at in h + 1..=t {
+            open = self.lower_one(fl, at, open);
+        }
+        debug_assert!(!open);
+        if let Some(a) = first {
+            self.vals.truncate(a);
+        }
+        self.vals.extend(saved);
     }
 
     /// The back edge of a fast copy: one fuel, no check (the limit guarantees none is due).

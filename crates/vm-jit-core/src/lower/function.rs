@@ -241,12 +241,22 @@ impl<'a, 'f> FnLower<'a, 'f> {
         let zero = self.b.ins().iconst(ir::types::I64, 0);
         let empty = self.b.ins().icmp_imm_u(CIntCC::Equal, f, 0);
         self.leave_if(empty, to, ExitReason::Fuel, zero);
+        // The whole check point is cold, not just its first block: otherwise its continuation
+        // blocks sit in the hot layout and the hot path jumps over them.
+        self.set_current_cold();
         let flag = self.b.ins().load(ir::types::I32, MemFlagsData::trusted(), self.interrupt.expect("needs"), 0);
         self.leave_if(flag, to, ExitReason::Interrupt, zero);
+        self.set_current_cold();
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
         let f = self.b.ins().iadd_imm_s(f, -1);
         self.b.def_var(self.fuel, f);
+    }
+
+    fn set_current_cold(&mut self) {
+        if let Some(blk) = self.b.current_block() {
+            self.b.set_cold_block(blk);
+        }
     }
 
     /// A real call to standalone helper `k`; exits through `to` if the helper exited.
