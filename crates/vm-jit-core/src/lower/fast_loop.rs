@@ -46,6 +46,9 @@ const MAX_STEP: u64 = 1 << 53;
 const MAX_OFFSET: u64 = 1 << 32;
 /// Distinct access bounds one loop folds into its limit.
 const MAX_BOUNDS: usize = 4;
+/// Loops examined per body, for fast loops and for rotation each: examining one scans the body,
+/// so a block of many loops must not cost time quadratic in its size.
+const MAX_LOOPS: usize = 32;
 
 /// A loop-invariant operand of the limit computation, available at the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,10 +147,15 @@ fn targets(op: &Op) -> Vec<Label> {
 pub fn plan(body: &Body, info: &BodyInfo) -> HashMap<usize, LoopPlan> {
     let def_at = def_sites(info);
     let mut plans = HashMap::new();
+    let mut examined = 0;
     for (e, op) in body.ops.iter().enumerate() {
         let back: Vec<Label> = targets(op).into_iter().filter(|l| info.is_back_edge(e, *l)).collect();
         if back.len() != 1 {
             continue;
+        }
+        examined += 1;
+        if examined > MAX_LOOPS {
+            break;
         }
         if let Some(p) = analyse(body, info, &def_at, back[0], e) {
             plans.insert(p.header, p);
@@ -165,11 +173,16 @@ pub fn rotations(body: &Body, info: &BodyInfo, plans: &HashMap<usize, LoopPlan>)
     let ops = &body.ops;
     let def_at = def_sites(info);
     let mut out = HashMap::new();
+    let mut examined = 0;
     for (e, op) in ops.iter().enumerate() {
         for label in targets(op) {
             let h = info.label_pos[label as usize];
             if h > e || out.contains_key(&label) || plans.contains_key(&h) {
                 continue;
+            }
+            examined += 1;
+            if examined > MAX_LOOPS {
+                return out;
             }
             let Some(t) =
                 (h + 1..ops.len()).take(10).find(|&i| ops[i].is_terminator() || matches!(ops[i], Op::Label { .. }))
