@@ -16,6 +16,8 @@ export const OptimizationPass = Object.freeze({
   CfgSimplification: 'CfgSimplification',
   /** Forward the value a local was set to (or last read as) to later reads of the local. */
   CopyPropagation: 'CopyPropagation',
+  /** Small two-armed diamonds of pure code become `select`s (no branch to mispredict). */
+  IfConversion: 'IfConversion',
 } as const)
 
 export type OptimizationPass = (typeof OptimizationPass)[keyof typeof OptimizationPass]
