@@ -9,22 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/**
- * Machine code for one block, in executable memory owned by this object. `free()` releases it
- * at once; otherwise garbage collection does.
- */
-export declare class NativeCode {
-  /** Bytes of machine code (0 once freed). */
-  get size(): number
-  get optLevel(): string
-  get pc(): bigint
-  get freed(): boolean
-  /** Releases the machine code now. Freeing twice is allowed and does nothing. */
-  free(): void
-  /** Runs the code on `state` and `memory` in place. */
-  run(state: Uint8Array, memory: Uint8Array, fuelLimit: number): RunResult
-}
-
 export declare class NativeRuntime {
   /**
    * `domain`: runtimes sharing a code cache share a domain (their blocks chain to each
@@ -95,7 +79,7 @@ export interface CodeMemoryStats {
 }
 
 /** Compiles verified block bytes at the given options. */
-export declare function compileBlock(bytes: Uint8Array, options: CompileOptions): NativeCode
+export declare function compileBlock(bytes: Uint8Array, options: CompileOptions): NativeCodeInfo
 
 export interface CompileOptions {
   /** 'none' | 'speed' | 'speedAndSize' */
@@ -120,11 +104,24 @@ export interface CompletedCompile {
 /** The default (tier-2) pipeline, as pass names. */
 export declare function defaultOptimizationPipeline(): Array<string>
 
+/** Releases code `id` now. Returns false if it was already released (freeing twice does nothing). */
+export declare function freeCode(id: number): boolean
+
 /** Interprets a block on `state` and `memory` in place. */
 export declare function interpretBlock(bytes: Uint8Array, state: Uint8Array, memory: Uint8Array, fuelLimit: number): RunResult
 
 /** Microseconds on the native clock that background compile timestamps use. */
 export declare function nativeClockUs(): number
+
+/** What `compileBlock` returns: the code's id in this thread's table, and what it is. */
+export interface NativeCodeInfo {
+  /** Handle for `runCode` / `freeCode` (an integer below 2^53; never reused). */
+  id: number
+  /** Bytes of machine code. */
+  size: number
+  optLevel: string
+  pc: bigint
+}
 
 /** The names `optimizeBlock` accepts, in the order the passes are declared. */
 export declare function optimizationPasses(): Array<string>
@@ -166,6 +163,9 @@ export interface OptimizeResult {
  * for side-by-side comparison with the same kernel as compiled IR.
  */
 export declare function referenceKernel(name: string, state: Uint8Array, memory: Uint8Array): void
+
+/** Runs code `id` on `state` and `memory` in place. */
+export declare function runCode(id: number, state: Uint8Array, memory: Uint8Array, fuelLimit: number): RunResult
 
 /** What a run reports to JS (TypeScript turns `reason` into a name). */
 export interface RunResult {

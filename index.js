@@ -835,18 +835,19 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeCode = nativeBinding.NativeCode
 module.exports.NativeRuntime = nativeBinding.NativeRuntime
 module.exports.blockExitTargets = nativeBinding.blockExitTargets
 module.exports.blockToText = nativeBinding.blockToText
 module.exports.codeMemoryStats = nativeBinding.codeMemoryStats
 module.exports.compileBlock = nativeBinding.compileBlock
 module.exports.defaultOptimizationPipeline = nativeBinding.defaultOptimizationPipeline
+module.exports.freeCode = nativeBinding.freeCode
 module.exports.interpretBlock = nativeBinding.interpretBlock
 module.exports.nativeClockUs = nativeBinding.nativeClockUs
 module.exports.optimizationPasses = nativeBinding.optimizationPasses
 module.exports.optimizeBlock = nativeBinding.optimizeBlock
 module.exports.referenceKernel = nativeBinding.referenceKernel
+module.exports.runCode = nativeBinding.runCode
 module.exports.runtimeCounterSlots = nativeBinding.runtimeCounterSlots
 module.exports.stitchRegion = nativeBinding.stitchRegion
 module.exports.verifyBlock = nativeBinding.verifyBlock

@@ -13,7 +13,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 
 test('the addon exports the declared functions and class', (t) => {
   const n = native() as unknown as Record<string, unknown>
-  for (const f of ['verifyBlock', 'blockToText', 'compileBlock', 'interpretBlock', 'codeMemoryStats', 'NativeCode']) {
+  for (const f of ['verifyBlock', 'blockToText', 'compileBlock', 'runCode', 'freeCode', 'interpretBlock', 'codeMemoryStats']) {
     t.is(typeof n[f], 'function', f)
   }
 })
@@ -32,13 +32,16 @@ test('result shapes', (t) => {
   t.is(typeof r.reason, 'number')
   for (const k of ['pc', 'aux', 'fuelLeft'] as const) t.is(typeof r[k], 'bigint', k)
   const code = n.compileBlock(bytes, { optLevel: 'none' })
+  t.deepEqual(Object.keys(code).sort(), ['id', 'optLevel', 'pc', 'size'])
+  t.is(typeof code.id, 'number')
   t.is(typeof code.size, 'number')
   t.is(code.optLevel, 'none')
   t.is(code.pc, 0x1000n)
-  t.false(code.freed)
-  t.deepEqual(Object.keys(code.run(state, new Uint8Array(0), Infinity)).sort(), ['aux', 'fuelLeft', 'pc', 'reason'])
-  code.free()
-  t.true(code.freed)
+  t.deepEqual(Object.keys(n.runCode(code.id, state, new Uint8Array(0), Infinity)).sort(), ['aux', 'fuelLeft', 'pc', 'reason'])
+  t.true(n.freeCode(code.id))
+  t.false(n.freeCode(code.id), 'freeing twice does nothing')
+  t.throws(() => n.runCode(code.id, state, new Uint8Array(0), Infinity), { message: /code handle freed/ })
+  t.not(n.compileBlock(bytes, { optLevel: 'none' }).id, code.id, 'ids are never reused')
   const stats = n.codeMemoryStats()
   t.is(typeof stats.liveBytes, 'number')
   t.is(typeof stats.liveHandles, 'number')

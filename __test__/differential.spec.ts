@@ -80,9 +80,9 @@ test(`interpreter, optLevel none and speed agree on ${ONLY === undefined ? COUNT
         const m = c.memory.slice()
         let result: NativeRunResult
         try {
-          result = code.run(s, m, c.fuel)
+          result = n.runCode(code.id, s, m, c.fuel)
         } finally {
-          code.free()
+          n.freeCode(code.id)
         }
         const d = compare(reference, { engine: `cranelift ${optLevel}`, result, state: s, memory: m })
         if (d !== undefined) {

@@ -104,7 +104,7 @@ async function run({ quick }) {
       const a2 = nowNs()
       const code = binding.compileBlock(head.block.bytes, NATIVE_OPTIONS)
       const a3 = nowNs()
-      code.free()
+      binding.freeCode(code.id)
       const a4 = nowNs()
       if (j > 0) {
         anatomy.verify.push((a1 - a0) / 1000)

@@ -27,15 +27,13 @@ export interface NativeCompileOptions {
   enableInlining?: boolean
 }
 
-/** Compiled code living in native executable memory; freed by `free()` or when collected. */
-export interface NativeCode {
-  readonly size: number
-  readonly optLevel: string
-  readonly pc: bigint
-  readonly freed: boolean
-  free(): void
-  /** `fuel` is an f64: a non-negative integer, or Infinity for unlimited. */
-  run(state: Uint8Array, memory: Uint8Array, fuel: number): NativeRunResult
+/** What `compileBlock` returns: compiled code in this thread's native code table (crates/vm-jit-napi/src/code.rs). */
+export interface NativeCodeInfo {
+  /** For runCode / freeCode; never reused. */
+  id: number
+  size: number
+  optLevel: string
+  pc: bigint
 }
 
 export interface NativeCodeMemoryStats {
@@ -95,7 +93,10 @@ export interface NativeBinding {
   runtimeCounterSlots(): number
   verifyBlock(bytes: Uint8Array): NativeBlockInfo
   blockToText(bytes: Uint8Array): string
-  compileBlock(bytes: Uint8Array, options: NativeCompileOptions): NativeCode
+  compileBlock(bytes: Uint8Array, options: NativeCompileOptions): NativeCodeInfo
+  /** `fuel` is an f64: a non-negative integer, or Infinity for unlimited. */
+  runCode(id: number, state: Uint8Array, memory: Uint8Array, fuel: number): NativeRunResult
+  freeCode(id: number): boolean
   interpretBlock(bytes: Uint8Array, state: Uint8Array, memory: Uint8Array, fuel: number): NativeRunResult
   codeMemoryStats(): NativeCodeMemoryStats
   optimizeBlock(bytes: Uint8Array, passes: string[]): NativeOptimizeResult

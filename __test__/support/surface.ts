@@ -3,13 +3,13 @@
 // relies on. If the Rust binding changes a name or a type, this stops type-checking.
 
 import type * as Generated from '../../index.js'
-import type { NativeBinding, NativeCode, NativeRunResult } from '../../dist/native.js'
+import type { NativeBinding, NativeCodeInfo, NativeRunResult } from '../../dist/native.js'
 
 export function generatedProvidesDeclared(g: typeof Generated): NativeBinding {
   return g
 }
 
-export function generatedCodeIsDeclaredCode(c: Generated.NativeCode): NativeCode {
+export function generatedCodeIsDeclaredCode(c: Generated.NativeCodeInfo): NativeCodeInfo {
   return c
 }
 
@@ -19,6 +19,8 @@ export function generatedResultIsDeclaredResult(r: Generated.RunResult): NativeR
 
 // and the other way round for what TypeScript passes in: our arguments are acceptable to it
 export function declaredArgumentsFit(g: typeof Generated, bytes: Uint8Array): void {
-  g.compileBlock(bytes, { optLevel: 'speed', enableSimd: true, enableInlining: true })
+  const code = g.compileBlock(bytes, { optLevel: 'speed', enableSimd: true, enableInlining: true })
+  g.runCode(code.id, new Uint8Array(0), new Uint8Array(0), Infinity)
+  g.freeCode(code.id)
   g.interpretBlock(bytes, new Uint8Array(0), new Uint8Array(0), Infinity)
 }

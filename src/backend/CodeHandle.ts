@@ -1,11 +1,13 @@
 // CodeHandle: one compiled block in native executable memory, and the way to run it.
 //
-// It is a thin wrapper over the native code object: the native object owns the machine code and
-// releases it on `free()` or when it is garbage-collected (its Rust Drop), so this class only
-// holds it and never keeps other strong references that would delay collection. It checks
-// "freed" itself so that the error is the same whoever freed it, but the native side checks too.
+// The machine code lives in the native side's per-thread code table under an id
+// (crates/vm-jit-napi/src/code.rs). `free()` releases it at once; a handle collected without
+// free() releases it through a FinalizationRegistry. A freed handle is then an ordinary object:
+// no native finalizer has to run before its memory is reclaimed — which a napi-wrapped object
+// needed, from the event loop, so a compile/free loop that never yielded used to grow.
 
-import type { NativeCode } from '../native.js'
+import { native } from '../native.js'
+import type { NativeCodeInfo } from '../native.js'
 import { byteView, checkDisjoint } from '../run/buffers.js'
 import type { GuestBuffer } from '../run/buffers.js'
 import { toRunExit } from '../run/exit.js'
@@ -15,26 +17,32 @@ import { runOptions } from '../run/options.js'
 import type { RunOptions } from '../run/options.js'
 import type { OptLevel } from './CraneliftBackend.js'
 
+/** Frees the code of handles collected without free(). */
+const collected = new FinalizationRegistry<number>((id) => {
+  native().freeCode(id)
+})
+
 export class CodeHandle {
-  readonly #code: NativeCode
-  #size = -1
+  readonly #id: number
+  readonly #size: number
   readonly #optLevel: OptLevel
   readonly #pc: bigint
   #freed = false
 
   /**
-   * @internal Created by CraneliftBackend.compile(), which knows the pc and opt level: asking
-   * the native object costs a call each, on the compile path that tier 1 keeps short.
+   * @internal Created by CraneliftBackend.compile(), which knows the pc and opt level (the native
+   * info carries them too; taking them from the caller keeps the compile path short).
    */
-  constructor(code: NativeCode, pc: bigint, optLevel: OptLevel) {
-    this.#code = code
+  constructor(info: NativeCodeInfo, pc: bigint, optLevel: OptLevel) {
+    this.#id = info.id
+    this.#size = info.size
     this.#optLevel = optLevel
     this.#pc = pc
+    collected.register(this, info.id, this)
   }
 
-  /** Bytes of machine code (read once, kept so that a freed handle still describes itself). */
+  /** Bytes of machine code (still reported after free(), so a freed handle describes itself). */
   get size(): number {
-    if (this.#size < 0) this.#size = this.#code.size
     return this.#size
   }
 
@@ -52,17 +60,17 @@ export class CodeHandle {
     return this.#pc
   }
 
-  /** Whether the machine code has been released (by free(), or by the native side). */
+  /** Whether the machine code has been released by free(). */
   get freed(): boolean {
-    return this.#freed || this.#code.freed
+    return this.#freed
   }
 
   /** Releases the machine code now rather than at garbage collection. Idempotent. */
   free(): void {
     if (this.#freed) return
-    if (this.#size < 0) this.#size = this.#code.size
     this.#freed = true
-    this.#code.free()
+    collected.unregister(this)
+    native().freeCode(this.#id)
   }
 
   /**
@@ -80,6 +88,6 @@ export class CodeHandle {
     const s = byteView(state, 'state', where)
     const m = byteView(memory, 'memory', where)
     checkDisjoint(s, m, where)
-    return toRunExit(this.#code.run(s, m, normalizeFuel(fuel, where)))
+    return toRunExit(native().runCode(this.#id, s, m, normalizeFuel(fuel, where)))
   }
 }

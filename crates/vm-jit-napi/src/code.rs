@@ -1,12 +1,25 @@
-//! Compiling blocks and the `NativeCode` handle that owns the machine code.
+//! Compiling blocks: `compileBlock` puts the machine code in this thread's code table and returns
+//! a plain object with its id; `runCode(id, …)` runs it and `freeCode(id)` releases it.
+//!
+//! Why ids and not a wrapped native object: Node runs the finalizers of napi-wrapped objects from
+//! the event loop, so a loop that compiles and frees without ever yielding kept every freed
+//! handle's wrapper (~300 bytes each) until it yielded. With an id, a freed handle is an ordinary
+//! JS object that any garbage collection reclaims. The TypeScript `CodeHandle` frees the ids of
+//! handles collected without `free()` through a `FinalizationRegistry`.
+//!
+//! The table is per thread: a handle belongs to the JS thread (main or worker) that compiled it,
+//! and a worker's code is released when the worker exits. Ids are never reused, so an id that
+//! was freed can never run another block.
 
-use napi::bindgen_prelude::{BigInt, ObjectFinalize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use napi::bindgen_prelude::{BigInt, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use vm_jit_core::backend::{with_thread_backend, BackendConfig, CompiledBlock, OptLevel};
 use vm_jit_core::ir;
-
-use napi::bindgen_prelude::Uint8ArraySlice;
 
 use crate::convert::{check_disjoint, fuel, guest_bytes, js_error, RunResult};
 
@@ -18,93 +31,84 @@ pub struct CompileOptions {
     pub enable_inlining: Option<bool>,
 }
 
-/// Machine code for one block, in executable memory owned by this object. `free()` releases it
-/// at once; otherwise garbage collection does.
-#[napi(custom_finalize)]
-pub struct NativeCode {
-    code: Option<CompiledBlock>,
-    pc: u64,
-    opt_level: OptLevel,
-    /// Bytes reported to V8 as external memory (so GC sees what handles hold).
-    external: i64,
+/// What `compileBlock` returns: the code's id in this thread's table, and what it is.
+#[napi(object)]
+pub struct NativeCodeInfo {
+    /// Handle for `runCode` / `freeCode` (an integer below 2^53; never reused).
+    pub id: f64,
+    /// Bytes of machine code.
+    pub size: u32,
+    pub opt_level: String,
+    pub pc: BigInt,
+}
+
+struct Table {
+    next: u64,
+    codes: HashMap<u64, Rc<CompiledBlock>>,
+}
+
+thread_local! {
+    static CODES: RefCell<Table> = RefCell::new(Table { next: 1, codes: HashMap::new() });
 }
 
 /// Compiles verified block bytes at the given options.
 #[napi(catch_unwind)]
-pub fn compile_block(env: Env, bytes: &[u8], options: CompileOptions) -> napi::Result<NativeCode> {
+pub fn compile_block(env: Env, bytes: &[u8], options: CompileOptions) -> napi::Result<NativeCodeInfo> {
     let vb = ir::decode_and_verify_cached(bytes).map_err(js_error)?;
     let mut config = BackendConfig::with_opt_level(OptLevel::parse(&options.opt_level).map_err(js_error)?);
     config.enable_simd = options.enable_simd.unwrap_or(true);
     config.enable_inlining = options.enable_inlining.unwrap_or(true);
     let code = with_thread_backend(&config, |b| b.compile(&vb)).and_then(|r| r).map_err(js_error)?;
-    let external = code.mapped_size() as i64;
-    let _ = env.adjust_external_memory(external);
-    Ok(NativeCode { pc: code.pc(), opt_level: code.opt_level(), code: Some(code), external })
+    // V8 is told what handles hold, so that garbage collection feels native code memory.
+    let _ = env.adjust_external_memory(code.mapped_size() as i64);
+    let info = NativeCodeInfo {
+        id: 0.0,
+        size: code.code_size() as u32,
+        opt_level: code.opt_level().name().to_string(),
+        pc: BigInt::from(code.pc()),
+    };
+    let id = CODES.with(|t| {
+        let mut t = t.borrow_mut();
+        let id = t.next;
+        t.next += 1;
+        t.codes.insert(id, Rc::new(code));
+        id
+    });
+    Ok(NativeCodeInfo { id: id as f64, ..info })
 }
 
-impl NativeCode {
-    fn live(&self) -> napi::Result<&CompiledBlock> {
-        self.code.as_ref().ok_or_else(|| {
-            napi::Error::from_reason(format!(
-                "code handle freed: the code for pc {:#x} was released by free()",
-                self.pc
-            ))
-        })
-    }
+fn code_of(id: f64) -> napi::Result<Rc<CompiledBlock>> {
+    CODES.with(|t| t.borrow().codes.get(&(id as u64)).cloned()).ok_or_else(|| {
+        napi::Error::from_reason(format!(
+            "code handle freed: no code with id {id} on this thread (released by free(), or compiled on another thread)"
+        ))
+    })
 }
 
-#[napi]
-impl NativeCode {
-    /// Bytes of machine code (0 once freed).
-    #[napi(getter)]
-    pub fn size(&self) -> u32 {
-        self.code.as_ref().map_or(0, |c| c.code_size() as u32)
-    }
+/// Runs code `id` on `state` and `memory` in place.
+#[napi(catch_unwind)]
+pub fn run_code(
+    id: f64,
+    mut state: Uint8ArraySlice,
+    mut memory: Uint8ArraySlice,
+    fuel_limit: f64,
+) -> napi::Result<RunResult> {
+    let (state, memory) = (guest_bytes(&mut state), guest_bytes(&mut memory));
+    check_disjoint(state, memory)?;
+    let code = code_of(id)?;
+    let out = code.run(state, memory, fuel(fuel_limit)?, None).map_err(js_error)?;
+    Ok(out.into())
+}
 
-    #[napi(getter)]
-    pub fn opt_level(&self) -> String {
-        self.opt_level.name().to_string()
-    }
-
-    #[napi(getter)]
-    pub fn pc(&self) -> BigInt {
-        BigInt::from(self.pc)
-    }
-
-    #[napi(getter)]
-    pub fn freed(&self) -> bool {
-        self.code.is_none()
-    }
-
-    /// Releases the machine code now. Freeing twice is allowed and does nothing.
-    #[napi]
-    pub fn free(&mut self, env: Env) {
-        if self.code.take().is_some() {
-            let _ = env.adjust_external_memory(-self.external);
+/// Releases code `id` now. Returns false if it was already released (freeing twice does nothing).
+#[napi(catch_unwind)]
+pub fn free_code(env: Env, id: f64) -> bool {
+    let code = CODES.with(|t| t.borrow_mut().codes.remove(&(id as u64)));
+    match code {
+        Some(code) => {
+            let _ = env.adjust_external_memory(-(code.mapped_size() as i64));
+            true
         }
-    }
-
-    /// Runs the code on `state` and `memory` in place.
-    #[napi(catch_unwind)]
-    pub fn run(
-        &self,
-        mut state: Uint8ArraySlice,
-        mut memory: Uint8ArraySlice,
-        fuel_limit: f64,
-    ) -> napi::Result<RunResult> {
-        let (state, memory) = (guest_bytes(&mut state), guest_bytes(&mut memory));
-        check_disjoint(state, memory)?;
-        let code = self.live()?;
-        let out = code.run(state, memory, fuel(fuel_limit)?, None).map_err(js_error)?;
-        Ok(out.into())
-    }
-}
-
-impl ObjectFinalize for NativeCode {
-    fn finalize(mut self, env: Env) -> napi::Result<()> {
-        if self.code.take().is_some() {
-            let _ = env.adjust_external_memory(-self.external);
-        }
-        Ok(())
+        None => false,
     }
 }
