@@ -16,7 +16,8 @@
 // for scale, Cranelift at optLevel 'speed' on the pipeline's output (CraneliftBackend.compile,
 // from the TypeScript call to a runnable handle).
 
-const { CraneliftBackend, IRBuilder, OPTIMIZATION_PASSES, Optimizer, Region } = require('..')
+const { CraneliftBackend, OPTIMIZATION_PASSES, Optimizer, Region } = require('..')
+const { readmeBlock } = require('../__test__/support/readmeBlock.cjs')
 const guestLib = require('../__test__/support/synthGuest/index.cjs')
 const regionsBench = require('./regions.js')
 const { nowNs, fmt, table } = require('./util.js')
@@ -64,24 +65,6 @@ function kernelRegions() {
     out.push(Region.stitch([...blocks.values()]).block)
   }
   return out
-}
-
-function readmeBlock() {
-  const b = new IRBuilder({ pc: 0x1000n })
-  const n = b.getState('i64', 88)
-  const i = b.local('i64', 0n), acc = b.local('i64', 0n)
-  const loop = b.label(), body = b.label(), done = b.label()
-  b.jump(loop)
-  b.bind(loop)
-  b.branchIf(b.icmp('ult', b.get(i), n), body, done)
-  b.bind(body)
-  b.set(acc, b.add(b.get(acc), b.load('i64', b.shl(b.get(i), b.i64(3n)))))
-  b.set(i, b.add(b.get(i), b.i64(1n)))
-  b.jump(loop)
-  b.bind(done)
-  b.setState(80, b.get(acc))
-  b.exit(b.i64(0x1010n))
-  return b.finish()
 }
 
 /** Runs `optimizer` over every block `reps` times; totals from the last repetition, time = median over reps. */
