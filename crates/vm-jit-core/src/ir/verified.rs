@@ -1,7 +1,7 @@
 //! The verifier's product: a block plus the facts every consumer (interpreter, lowering, passes)
 //! needs and must not recompute differently. Only `verify` constructs it.
 
-use super::op::{Block, Value};
+use super::op::{Block, Op, Value};
 use super::types::Type;
 
 /// Facts about one body (main or helper).
@@ -35,4 +35,18 @@ pub struct VerifiedBlock {
     pub state_size: u32,
     /// Ops in all bodies.
     pub op_count: usize,
+}
+
+impl VerifiedBlock {
+    /// For each main-body value defined by a `const`, its bits: how exits to constant pcs are
+    /// recognised (chaining in the runtime, stitching in regions).
+    pub fn main_constants(&self) -> Vec<Option<u64>> {
+        let mut const_of = vec![None; self.main.value_types.len()];
+        for (at, op) in self.block.main.ops.iter().enumerate() {
+            if let (Op::Const { bits, .. }, Some(v)) = (op, self.main.op_value[at]) {
+                const_of[v as usize] = Some(*bits);
+            }
+        }
+        const_of
+    }
 }

@@ -52,21 +52,10 @@ pub struct Region {
     pub internal_edges: usize,
 }
 
-/// For each main-body value defined by a `const`, its bits.
-fn constants(vb: &VerifiedBlock) -> Vec<Option<u64>> {
-    let mut const_of = vec![None; vb.main.value_types.len()];
-    for (at, op) in vb.block.main.ops.iter().enumerate() {
-        if let (Op::Const { bits, .. }, Some(v)) = (op, vb.main.op_value[at]) {
-            const_of[v as usize] = Some(*bits);
-        }
-    }
-    const_of
-}
-
 /// The distinct constant pcs the main body's `exit` ops go to, in op order: the blocks a region
 /// starting with this one could take in.
 pub fn constant_exit_targets(vb: &VerifiedBlock) -> Vec<u64> {
-    let const_of = constants(vb);
+    let const_of = vb.main_constants();
     let mut out = Vec::new();
     for op in &vb.block.main.ops {
         if let Op::Exit { pc } = op {
@@ -127,7 +116,7 @@ pub fn stitch(members: &[VerifiedBlock], limits: RegionLimits) -> Result<Region,
             next_value += 1;
         }
 
-        let const_of = constants(m);
+        let const_of = m.main_constants();
         let mut map: Vec<Value> = vec![Value::MAX; m.main.value_types.len()];
         // The mark in effect in the region's body: kept equal to the member's current mark at
         // every op but labels (a stitched edge's own mark would otherwise leak into what follows).

@@ -48,12 +48,7 @@ impl Unit {
 /// The chainable exits of a block: `exit` ops of the main body whose pc is a constant.
 fn chainable_exits(vb: &VerifiedBlock) -> (Vec<Option<u32>>, Vec<u64>) {
     let main = &vb.block.main;
-    let mut const_of = vec![None; vb.main.value_types.len()];
-    for (at, op) in main.ops.iter().enumerate() {
-        if let (Op::Const { bits, .. }, Some(v)) = (op, vb.main.op_value[at]) {
-            const_of[v as usize] = Some(*bits);
-        }
-    }
+    let const_of = vb.main_constants();
     let mut slot_of_op = vec![None; main.ops.len()];
     let mut pcs = Vec::new();
     for (at, op) in main.ops.iter().enumerate() {
