@@ -6,7 +6,8 @@
 import test from 'ava'
 import { Block, CraneliftBackend, DEFAULT_REGION_LIMITS, Interpreter, IRBuilder, Region, TieredCompiler } from 'vm-jit-native'
 import type { CompileEndEvent } from 'vm-jit-native'
-import { Assembler, diffResults, newGuest, reg, runReference, runTiered, SP, STATE_BYTES } from './support/synthGuest/index.cjs'
+import { diffResults, newGuest, reg, runReference, runTiered } from './support/synthGuest/index.cjs'
+import { smallProgram } from './support/smallProgram.ts'
 import type { Program } from './support/synthGuest/index.cjs'
 
 // ---- Region.stitch ----------------------------------------------------------------------------
@@ -92,40 +93,20 @@ test('Region.stitch: clear errors for bad input and regions over the limits', (t
 
 // ---- tier-2 regions in the TieredCompiler -----------------------------------------------------
 
-const MEMORY = 1 << 16
-
 /**
  * A loop over four guest blocks: r1 counts to n; odd r1 adds r1 to r3, even r1 adds 1 to r4.
  * Blocks: 'loop' (…beq), the odd arm (…j next), 'even' (…blt), 'next' (blt).
  */
 function branchyLoop(n: number): Program {
-  const a = new Assembler({ base: 0x1000 })
-  a.bind(a.label('main'))
-  const loop = a.label('loop'), even = a.label('even'), next = a.label('next')
-  a.li(1, 0).li(2, n).li(3, 0).li(4, 0).li(6, 1)
-  a.bind(loop).addi(1, 1, 1).and(5, 1, 6).beq(5, 0, even)
-  a.add(3, 3, 1).j(next)
-  a.bind(even).addi(4, 4, 1)
-  a.bind(next).blt(1, 2, loop)
-  a.bind(a.label('done')).halt()
-  const image = a.image(MEMORY)
-  return {
-    name: `branchy loop ${n}`,
-    sections: [],
-    scale: 1,
-    seed: 0,
-    memory: image.memory,
-    labels: image.labels,
-    entry: BigInt(image.labels.main!),
-    codeStart: image.codeStart,
-    codeEnd: image.codeEnd,
-    instructions: (image.codeEnd - image.codeStart) / 8,
-    initialState() {
-      const s = new Uint8Array(STATE_BYTES)
-      new DataView(s.buffer).setBigUint64(8 * SP, BigInt(MEMORY), true)
-      return s
-    },
-  }
+  return smallProgram(`branchy loop ${n}`, (a) => {
+    const loop = a.label('loop'), even = a.label('even'), next = a.label('next')
+    a.li(1, 0).li(2, n).li(3, 0).li(4, 0).li(6, 1)
+    a.bind(loop).addi(1, 1, 1).and(5, 1, 6).beq(5, 0, even)
+    a.add(3, 3, 1).j(next)
+    a.bind(even).addi(4, 4, 1)
+    a.bind(next).blt(1, 2, loop)
+    a.bind(a.label('done')).halt()
+  })
 }
 
 function regionCompiles(events: readonly CompileEndEvent[]): CompileEndEvent[] {

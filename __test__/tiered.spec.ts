@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url'
 import { Block, IRBuilder, TieredCompiler } from 'vm-jit-native'
 import type { CompileEndEvent, RunExit } from 'vm-jit-native'
 import {
-  Assembler,
   buildProgram,
   diffResults,
   encode,
@@ -20,39 +19,13 @@ import {
   reg,
   runReference,
   runTiered,
-  SP,
   STATE_BYTES,
   TRAP,
 } from './support/synthGuest/index.cjs'
 import type { Guest, Program } from './support/synthGuest/index.cjs'
+import { smallProgram } from './support/smallProgram.ts'
 
 const WORKER = fileURLToPath(new URL('./support/synthGuest/worker.cjs', import.meta.url))
-const MEMORY = 1 << 16
-
-/** A Program from hand-written assembly (64 KiB of memory, stack at the top). */
-function smallProgram(name: string, build: (a: Assembler) => void): Program {
-  const a = new Assembler({ base: 0x1000 })
-  a.bind(a.label('main'))
-  build(a)
-  const image = a.image(MEMORY)
-  return {
-    name,
-    sections: [],
-    scale: 1,
-    seed: 0,
-    memory: image.memory,
-    labels: image.labels,
-    entry: BigInt(image.labels.main!),
-    codeStart: image.codeStart,
-    codeEnd: image.codeEnd,
-    instructions: (image.codeEnd - image.codeStart) / 8,
-    initialState() {
-      const s = new Uint8Array(STATE_BYTES)
-      new DataView(s.buffer).setBigUint64(8 * SP, BigInt(MEMORY), true)
-      return s
-    },
-  }
-}
 
 /** r1 counts to `n` in a one-block loop (label 'loop'); then r4 = 1, r3 = 42 and halt (label 'done'). */
 function countingLoop(n: number): Program {
