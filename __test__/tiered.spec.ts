@@ -193,6 +193,42 @@ test('compileAsync resolves with the unit, which is installed at the next decisi
   await t.throwsAsync(jit.compileAsync(wide.finish()), { message: /compileAsync: the block at pc 0x9000 uses 4104 bytes of guest state but this runtime was made for 128/ })
 })
 
+test('the policy is offered the blocks that ran since they were last offered, not every block at every decision', (t) => {
+  // Two one-block guests: a halt at 0x100 and a halt at 0x200. Each run() ends at a decision point.
+  const halting = (pc: bigint): Block => {
+    const b = new IRBuilder({ pc })
+    b.setState(8, b.add(b.getState('i64', 8), b.i64(1n)))
+    b.halt()
+    return b.finish()
+  }
+  const offered: bigint[][] = []
+  const jit = new TieredCompiler({
+    translate: (pc) => halting(pc),
+    stateSize: 64,
+    policy: {
+      firstTier: () => 0,
+      promotions: (profiles) => {
+        offered.push([...profiles].map((p) => p.pc))
+        return []
+      },
+    },
+  })
+  const state = new BigUint64Array(8)
+  const memory = new Uint8Array(64)
+  const runAt = (pc: bigint): void => {
+    t.is(jit.run(pc, state, memory).reason, 'halt')
+  }
+  runAt(0x100n)
+  runAt(0x100n)
+  runAt(0x200n)
+  runAt(0x200n)
+  runAt(0x100n)
+  t.deepEqual(offered, [[0x100n], [0x100n], [0x200n], [0x200n], [0x100n]])
+  t.is(state[1], 5n)
+  t.is(jit.executionCount(0x100n), 3)
+  t.is(jit.executionCount(0x200n), 2)
+})
+
 test('isHotspot: the loop is hot, the code around it is not', (t) => {
   const p = countingLoop(2_000_000)
   const { guest, jit, pc } = setup(p, { decisionInterval: 4096 })

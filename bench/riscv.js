@@ -10,6 +10,7 @@
 //   npm run bench:riscv -- --reps 5           more repetitions
 //   npm run bench:riscv -- --only nbody,sieve some programs
 //   npm run bench:riscv -- --no-write         do not touch BENCHMARKS.md
+//   npm run bench:riscv -- --modes interp,tiered  some contenders only (implies --no-write)
 //   npm run bench:riscv -- --cli dist/x/cli.js  another build of the CLI (e.g. a snapshot of dist/)
 //
 // Wall time is the whole process: node start, loading the addon, the ELF, translation and
@@ -44,17 +45,23 @@ const MODES = [...EMULATOR_TIERS, 'qemu', 'native']
 const INTERP_TIMEOUT_S = 120
 
 function parseArgs(argv) {
-  const o = { reps: 3, quick: false, only: undefined, write: true }
+  const o = { reps: 3, quick: false, only: undefined, modes: undefined, write: true }
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]
     if (a === '--quick') o.quick = true
     else if (a === '--reps') o.reps = Number(argv[++k])
     else if (a === '--only') o.only = argv[++k].split(',')
     else if (a === '--no-write') o.write = false
+    else if (a === '--modes') {
+      o.modes = argv[++k].split(',')
+      const unknown = o.modes.filter((m) => !MODES.includes(m))
+      if (unknown.length > 0) throw new Error(`--modes: unknown ${unknown.join(', ')} (known: ${MODES.join(', ')})`)
+      o.write = false // a partial table must not replace the full one
+    }
     else if (a === '--cli') cli = path.resolve(argv[++k])
     else {
       console.error(`bench:riscv: unknown argument ${a}`)
-      console.error('usage: node bench/riscv.js [--quick] [--reps N] [--only prog,...] [--no-write] [--cli path]')
+      console.error('usage: node bench/riscv.js [--quick] [--reps N] [--only prog,...] [--modes m,...] [--no-write] [--cli path]')
       process.exit(2)
     }
   }
@@ -133,7 +140,9 @@ function main() {
   } catch (err) {
     console.error(`bench:riscv: could not build the native programs (${err.message}); skipping native`)
   }
-  const modes = MODES.filter((m) => (m === 'qemu' ? haveQemu : m === 'native' ? nativeDir !== undefined : true))
+  const modes = MODES.filter((m) => (m === 'qemu' ? haveQemu : m === 'native' ? nativeDir !== undefined : true)).filter(
+    (m) => !o.modes || o.modes.includes(m),
+  )
   const argsOf = (p) => (o.quick ? p.quick : p.args)
   console.error(`bench:riscv: ${programs.length} programs × ${modes.join(', ')}; ${o.reps} repetition(s) (interp: 1)`)
 

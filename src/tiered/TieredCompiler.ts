@@ -86,6 +86,11 @@ interface BlockRecord {
   recent: number
   /** Id of a background compile for this block, if one is under way. */
   pendingJob: number | undefined
+  /**
+   * Offered to the policy at the next decision point: it ran since the last one, or it is new,
+   * or its compile finished (see #profiles).
+   */
+  offer: boolean
   /** Bumped when the block is invalidated: a compile started before is stale. */
   generation: number
   /** Set when the code is a region starting here: its member blocks (this one first). */
@@ -546,6 +551,7 @@ export class TieredCompiler {
       executions: old?.executions ?? 0,
       recent: 0,
       pendingJob: undefined,
+      offer: true,
       generation: this.#generationOf(block.pc),
       region,
     }
@@ -627,6 +633,7 @@ export class TieredCompiler {
       rec.lastCount = c
       rec.recent = delta
       if (delta > 0) {
+        rec.offer = true
         rec.executions += delta
         this.detector.recordExecution(rec.pc, delta)
       }
@@ -657,7 +664,10 @@ export class TieredCompiler {
       const rec = this.#blocks.get(job.pc)
       const block = rec?.block ?? this.#pendingBlocks.get(job.pc)
       this.#pendingBlocks.delete(job.pc)
-      if (rec && rec.pendingJob === done.jobId) rec.pendingJob = undefined
+      if (rec && rec.pendingJob === done.jobId) {
+        rec.pendingJob = undefined
+        rec.offer = true
+      }
       const stale =
         this.#generationOf(job.pc) !== job.generation ||
         (job.region?.members.some((m, i) => this.#generationOf(m.pc) !== job.memberGenerations![i]) ?? false)
@@ -732,6 +742,15 @@ export class TieredCompiler {
     // Blocks at tier 2 or with a compile under way are left out: #decide ignores any move for
     // them (no tier above 2; one compile at a time), and building their profiles was half the
     // cost of a decision point in steady state (bench/runtime.js, detection overhead).
-    for (const rec of this.#blocks.values()) if (rec.tier !== 2 && rec.pendingJob === undefined) yield this.#profile(rec, rec.block)
+    // So are blocks that have not run since they were last offered: their counts are the same and
+    // their detector rate has only decayed, so they cannot have become hotter — and a program that
+    // traps to the host often (a system call per line of output) has hundreds of such blocks at
+    // every one of its decision points (the RISC-V example's fpmisc spent more time here than
+    // translating).
+    for (const rec of this.#blocks.values()) {
+      if (!rec.offer || rec.tier === 2 || rec.pendingJob !== undefined) continue
+      rec.offer = false
+      yield this.#profile(rec, rec.block)
+    }
   }
 }

@@ -29,7 +29,10 @@ export interface CompilePolicy {
   firstTier(profile: BlockProfile): Tier
   /**
    * At a decision point: blocks to move to another tier (compiled in the background for 2).
-   * `profiles` lists the blocks that can still move: below tier 2, with no compile under way.
+   * `profiles` lists the blocks that can still move — below tier 2, with no compile under way —
+   * and that ran since they were last offered (or are new, or their compile just finished): a
+   * block that has not run since has the same counts and a lower detector rate, and is not
+   * offered again until it runs.
    */
   promotions(profiles: Iterable<BlockProfile>): Array<{ pc: bigint; tier: Tier }>
 }
