@@ -314,6 +314,41 @@ test('constants: signed and unsigned ints, float bit patterns, canonical NaN', (
   )
 })
 
+test('integer constants, marks and pcs given as numbers encode exactly as the same values given as bigints', (t) => {
+  // Numbers take a BigInt-free path through the builder; the bytes must not depend on it.
+  const cases: Array<['i8' | 'i16' | 'i32' | 'i64', number]> = [
+    ['i8', -128], ['i8', -1], ['i8', 0], ['i8', 127], ['i8', 255],
+    ['i16', -32768], ['i16', -2], ['i16', 65535],
+    ['i32', -0x8000_0000], ['i32', -1], ['i32', 0x7fff_ffff], ['i32', 0x8000_0000], ['i32', 0xffff_ffff],
+    ['i64', Number.MIN_SAFE_INTEGER], ['i64', -(2 ** 32)], ['i64', -(2 ** 32) - 1], ['i64', -1], ['i64', 0],
+    ['i64', 2 ** 32], ['i64', 2 ** 32 + 5], ['i64', Number.MAX_SAFE_INTEGER],
+  ]
+  const build = (asBigint: boolean): Uint8Array => {
+    const b = new IRBuilder({ pc: 0x1000n })
+    for (const [type, x] of cases) {
+      const v = asBigint ? BigInt(x) : x
+      b[type](v)
+      b.const(type, v)
+    }
+    b.mark(asBigint ? 0x2_0000_0004n : 0x2_0000_0004)
+    const l = b.label()
+    b.branchIf(b.icmp('eq', b.i64(asBigint ? 1n : 1), b.i64(asBigint ? 2n : 2)), l, l)
+    b.bind(l)
+    b.mark(asBigint ? 0xabcn : 0xabc)
+    b.halt() // the current mark as its pc
+    return b.encode()
+  }
+  same(t, build(false), build(true))
+  // Out of range or not an integer: the same errors as before, whatever the path.
+  const b = new IRBuilder()
+  t.throws(() => b.i8(256), { instanceOf: RangeError, message: /IRBuilder.i8: 256 does not fit in i8/ })
+  t.throws(() => b.i32(-(2 ** 31) - 1), { instanceOf: RangeError, message: /does not fit in i32/ })
+  t.throws(() => b.i64(2 ** 53), { instanceOf: RangeError, message: /not a safe integer/ })
+  t.throws(() => b.i16(1.5), { instanceOf: RangeError, message: /not a safe integer/ })
+  t.throws(() => b.mark(2 ** 60), { instanceOf: TypeError, message: /IRBuilder.mark: pc must be a bigint \(or safe integer\)/ })
+  t.throws(() => b.mark(0.5), { instanceOf: TypeError, message: /IRBuilder.mark: pc must be a bigint/ })
+})
+
 test('state offsets are LEB128; mark, and halt/trap default to the current mark', (t) => {
   const b = new IRBuilder({ pc: 0x1000n })
   b.getState('i8', 300)

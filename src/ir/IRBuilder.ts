@@ -13,7 +13,7 @@
 // exactly the IR's "helper k calls only helpers < k" rule.
 
 import { Block } from './Block.js'
-import { describe, floatConstBits, intConstBits, rawBits } from './constants.js'
+import { describe, floatConstBits, intConstBits, intConstNumberBits, rawBits } from './constants.js'
 import { ControlFlow } from './ControlFlow.js'
 import { ByteWriter } from './encoder.js'
 import { Func, Label, Local, ownerOf, Value } from './handles.js'
@@ -94,6 +94,7 @@ class HelperSpec {
 
 const WIDTHS = [1, 2, 4, 8]
 const U64_LIMIT = 1n << 64n
+const I64_MIN = -(1n << 63n)
 
 export class IRBuilder {
   readonly #block: BlockState
@@ -107,7 +108,7 @@ export class IRBuilder {
   #nvalues = 0
   #terminated = false
   #lastOp: string | undefined
-  #mark: bigint | undefined
+  #mark: bigint | number | undefined
   /** Why this body accepts no more ops (finished, helper complete…), or undefined while open. */
   #closed: string | undefined
 
@@ -146,27 +147,41 @@ export class IRBuilder {
     const m = 'const'
     this.#begin(m)
     const t = this.#typeArg(m, type)
+    const n = isIntType(t) ? intConstNumberBits(t, x) : undefined
+    if (n !== undefined) return this.#constNumber(t, n)
     const bits = isIntType(t) ? intConstBits(t, x, this.#where(m)) : floatConstBits(t as FloatType, x as number, this.#where(m))
     return this.#const(t, bits)
   }
 
+  // Integer constants given as numbers take a BigInt-free path (intConstNumberBits): an
+  // emulator's immediates and pcs are numbers, and BigInt conversions were a large part of
+  // building a block. The bytes are the same either way.
+
   i8(x: bigint | number): Value {
     this.#begin('i8')
+    const n = intConstNumberBits('i8', x)
+    if (n !== undefined) return this.#constNumber('i8', n)
     return this.#const('i8', intConstBits('i8', x, this.#where('i8')))
   }
 
   i16(x: bigint | number): Value {
     this.#begin('i16')
+    const n = intConstNumberBits('i16', x)
+    if (n !== undefined) return this.#constNumber('i16', n)
     return this.#const('i16', intConstBits('i16', x, this.#where('i16')))
   }
 
   i32(x: bigint | number): Value {
     this.#begin('i32')
+    const n = intConstNumberBits('i32', x)
+    if (n !== undefined) return this.#constNumber('i32', n)
     return this.#const('i32', intConstBits('i32', x, this.#where('i32')))
   }
 
   i64(x: bigint | number): Value {
     this.#begin('i64')
+    const n = intConstNumberBits('i64', x)
+    if (n !== undefined) return this.#constNumber('i64', n)
     return this.#const('i64', intConstBits('i64', x, this.#where('i64')))
   }
 
@@ -498,6 +513,13 @@ export class IRBuilder {
   mark(pc: bigint | number): void {
     const m = 'mark'
     this.#begin(m)
+    if (typeof pc === 'number' && Number.isSafeInteger(pc) && pc >= 0) {
+      // The common case (an emulator's pc as a number): no BigInt until an exit needs it.
+      this.#ops.u8(Opcode.mark).u64Number(pc)
+      this.#emit('mark')
+      this.#mark = pc
+      return
+    }
     const p = this.#u64(this.#where(m), 'pc', pc)
     this.#ops.u8(Opcode.mark).u64(p)
     this.#emit('mark')
@@ -789,6 +811,13 @@ export class IRBuilder {
     return this.#def(t)
   }
 
+  /** `#const` of bits given as a safe integer (intConstNumberBits; a negative one is an i64). */
+  #constNumber(t: IRType, bits: number): Value {
+    this.#ops.u8(Opcode.const).u8(TYPE_CODES[t]).u64Number(bits)
+    this.#emit('const')
+    return this.#def(t)
+  }
+
   #mainOnly(m: string): void {
     if (this.#helper !== undefined) {
       throw new Error(`${this.#where(m)}: ${m} is only allowed in the main body; a helper ends with ret`)
@@ -808,8 +837,9 @@ export class IRBuilder {
   /** The pc operand of exit/halt/trap as an i64 Value, emitting a const when given a constant. */
   #pcOperand(m: string, pc: PcOperand | undefined): Value {
     if (pc instanceof Value) return this.#i64(m, 'pc', pc)
-    const p = pc === undefined ? (this.#mark ?? this.#block.pc) : this.#u64(this.#where(m), 'pc', pc)
-    return this.#const('i64', p)
+    const given = pc === undefined ? (this.#mark ?? this.#block.pc) : pc
+    if (typeof given === 'number' && Number.isSafeInteger(given) && given >= 0) return this.#constNumber('i64', given)
+    return this.#const('i64', this.#u64(this.#where(m), 'pc', given))
   }
 
   #u64(where: string, what: string, x: unknown): bigint {
@@ -817,7 +847,7 @@ export class IRBuilder {
     if (typeof x === 'bigint') v = x
     else if (typeof x === 'number' && Number.isSafeInteger(x)) v = BigInt(x)
     else throw new TypeError(`${where}: ${what} must be a bigint (or safe integer), got ${describe(x)}`)
-    if (v < -(1n << 63n) || v >= U64_LIMIT) throw new RangeError(`${where}: ${what} ${v} does not fit in 64 bits`)
+    if (v < I64_MIN || v >= U64_LIMIT) throw new RangeError(`${where}: ${what} ${v} does not fit in 64 bits`)
     return BigInt.asUintN(64, v)
   }
 

@@ -40,6 +40,28 @@ export function intConstBits(type: IntType, x: bigint | number, where: string): 
   return BigInt.asUintN(bits, v)
 }
 
+/** Number ranges of integer constants, as RANGES: the signed minimum to the unsigned maximum. */
+const NUMBER_RANGES: Record<IntType, { min: number; max: number; mod: number }> = {
+  i8: { min: -0x80, max: 0xff, mod: 0x100 },
+  i16: { min: -0x8000, max: 0xffff, mod: 0x1_0000 },
+  i32: { min: -0x8000_0000, max: 0xffff_ffff, mod: 0x1_0000_0000 },
+  i64: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, mod: 0 },
+}
+
+/**
+ * intConstBits without BigInts, for a safe-integer `x` in range: the low bits as a number for
+ * i8..i32, and for i64 `x` itself (ByteWriter.u64Number stores negatives as two's complement);
+ * undefined for anything else (a bigint, an out-of-range or non-integer number), which the caller
+ * hands to intConstBits for the value or the error.
+ */
+export function intConstNumberBits(type: IntType, x: unknown): number | undefined {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x)) return undefined
+  const r = NUMBER_RANGES[type]
+  if (x < r.min || x > r.max) return undefined
+  if (r.mod === 0) return x
+  return x < 0 ? x + r.mod : x
+}
+
 /** IEEE bit pattern of a float constant (rounded to f32 for f32). */
 export function floatConstBits(type: FloatType, x: number, where: string): bigint {
   if (typeof x !== 'number') {

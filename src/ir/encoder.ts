@@ -40,6 +40,20 @@ export class ByteWriter {
   }
 
   /**
+   * Fixed 8 bytes, little-endian, of a safe integer (negative ones as two's complement): the
+   * BigInt-free path for the constants and pcs an emulator has as plain numbers.
+   */
+  u64Number(x: number): this {
+    const lo = x >>> 0
+    const hi = Math.floor(x / 0x1_0000_0000) >>> 0
+    this.#a.push(
+      lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24,
+      hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24,
+    )
+    return this
+  }
+
+  /**
    * Unsigned LEB128 of a value below 2^32 (the IR's `uN`). Numbers keep this on the fast path:
    * nearly every uN is a small value id or label.
    */

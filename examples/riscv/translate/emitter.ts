@@ -28,6 +28,8 @@ import type { Block, IRBuilder, IRType, Label, Local, Value } from 'vm-jit-nativ
 import { fOffset, xOffset } from '../state.ts'
 
 const CANONICAL_NAN_F32 = 0x7fc00000
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 interface FEntry {
   kind: 'f32' | 'f64'
@@ -102,15 +104,18 @@ export class Emitter {
 
   /** An i64 constant from a signed or unsigned value (taken modulo 2^64). */
   i64(x: bigint | number): Value {
-    if (typeof x === 'number') {
-      let v = this.#smallI64.get(x)
+    // Safe integers (nearly all: immediates, pcs, addresses) go by number, through the builder's
+    // BigInt-free path; a bigint in that range is converted once here.
+    const n = typeof x === 'number' ? x : x >= MIN_SAFE && x <= MAX_SAFE ? Number(x) : undefined
+    if (n !== undefined && Number.isSafeInteger(n)) {
+      let v = this.#smallI64.get(n)
       if (v === undefined) {
-        v = this.const('i64', BigInt.asUintN(64, BigInt(x)))
-        this.#smallI64.set(x, v)
+        v = this.b.i64(n)
+        this.#smallI64.set(n, v)
       }
       return v
     }
-    return this.const('i64', BigInt.asUintN(64, x))
+    return this.const('i64', BigInt.asUintN(64, BigInt(x)))
   }
 
   i32(x: bigint | number): Value {
