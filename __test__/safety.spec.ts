@@ -155,6 +155,23 @@ test('malformed bytes are rejected by Block.fromBytes with the verifier message'
   t.is(again.pc, 0x1000n)
 })
 
+test('finish(): a value used where its definition does not dominate is named in builder terms', (t) => {
+  // The native verifier rejects the bytes; the builder explains which value and op.
+  const b = new IRBuilder({ pc: 0x10n })
+  const here = b.label()
+  const there = b.label()
+  const c = b.getState('i64', 0)
+  b.branchIf(b.icmp('eq', c, b.i64(0)), here, there)
+  b.bind(here)
+  const x = b.add(c, b.i64(1))
+  b.exit(x)
+  b.bind(there)
+  b.exit(x)
+  t.throws(() => b.finish(), {
+    message: /^IRBuilder\.finish: in the main body, v\d+ \(defined in L0\) is used by exit \(op \d+, in L1\) on a path that does not pass its definition/,
+  })
+})
+
 test('a type error in raw bytes names the op', (t) => {
   const b = new IRBuilder()
   const x = b.getState('i64', 0)

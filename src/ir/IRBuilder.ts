@@ -708,10 +708,20 @@ export class IRBuilder {
    * verified Block; the builder accepts no more ops.
    */
   finish(): Block {
-    const bytes = this.#encodeBlock('finish')
+    // The native verifier checks dominance too; the builder's own check (which names the value
+    // and the op in builder terms) runs only to explain a block the verifier rejects.
+    const bytes = this.#encodeBlock('finish', false)
+    let info
+    try {
+      info = native().verifyBlock(bytes)
+    } catch (err) {
+      this.#checkDominance('finish')
+      this.#block.finished = true
+      this.#closed = 'finish() was already called'
+      throw err
+    }
     this.#block.finished = true
     this.#closed = 'finish() was already called'
-    const info = native().verifyBlock(bytes)
     return Block.fromVerified(bytes, info)
   }
 
@@ -727,23 +737,23 @@ export class IRBuilder {
   // ---------------------------------------------------------------------------------------------
   // Internals
 
-  #encodeBlock(m: string): Uint8Array {
+  #encodeBlock(m: string, dominance = true): Uint8Array {
     this.#open(m)
     if (this.#helper !== undefined) {
       throw new Error(`${this.#where(m)}: a helper body is completed when its callback returns; ${m}() is for the main builder`)
     }
-    this.#checkComplete(m)
-    const w = new ByteWriter()
-    for (const c of MAGIC) w.u8(c)
-    w.u16(IR_VERSION).u16(0).u64(this.#block.pc)
-    w.uleb(this.#block.funcs.length)
-    for (const f of this.#block.funcs) w.bytes(f)
-    this.#writeBody(w)
-    return w.toBytes()
+    this.#checkComplete(m, dominance)
+    const head = new ByteWriter()
+    for (const c of MAGIC) head.u8(c)
+    head.u16(IR_VERSION).u16(0).u64(this.#block.pc)
+    head.uleb(this.#block.funcs.length)
+    const body = new ByteWriter()
+    this.#writeBodyHeader(body)
+    return ByteWriter.concat([head, ...this.#block.funcs, body, this.#ops])
   }
 
   /** Checks the body is complete: ends with a terminator, all labels bound, uses dominated. */
-  #checkComplete(m: string): void {
+  #checkComplete(m: string, dominance = true): void {
     const where = this.#where(m)
     const what = this.#helper ? 'the helper body' : 'the main body'
     const ends = this.#helper ? 'ret' : 'exit, halt, trap, jump or branchIf'
@@ -753,10 +763,16 @@ export class IRBuilder {
     }
     const unbound = this.#labelBound.indexOf(false)
     if (unbound >= 0) throw new Error(`${where}: label L${unbound} of ${what} is never bound (b.bind(label))`)
+    if (dominance) this.#checkDominance(m)
+  }
+
+  /** Throws, in builder terms, if a value is used where its definition does not dominate. */
+  #checkDominance(m: string): void {
     const bad = this.#cf.check()
     if (bad !== undefined) {
+      const what = this.#helper ? 'the helper body' : 'the main body'
       throw new Error(
-        `${where}: in ${what}, v${bad.value} (defined in ${bad.defBlock}) is used by ${bad.op} (op ${bad.opIndex}, in ${bad.useBlock}) ` +
+        `${this.#where(m)}: in ${what}, v${bad.value} (defined in ${bad.defBlock}) is used by ${bad.op} (op ${bad.opIndex}, in ${bad.useBlock}) ` +
           `on a path that does not pass its definition; carry values across labels in a local (b.local, b.set, b.get)`,
       )
     }
@@ -764,11 +780,16 @@ export class IRBuilder {
 
   /** Appends `body` (locals, labels, op count, ops) to `w`. */
   #writeBody(w: ByteWriter): void {
+    this.#writeBodyHeader(w)
+    w.bytes(this.#ops)
+  }
+
+  /** The body's locals, label count and op count: what precedes its ops. */
+  #writeBodyHeader(w: ByteWriter): void {
     w.uleb(this.#localTypes.length)
     for (const t of this.#localTypes) w.u8(TYPE_CODES[t])
     w.uleb(this.#labelBound.length)
     w.uleb(this.#nops)
-    w.bytes(this.#ops)
   }
 
   #where(m: string): string {

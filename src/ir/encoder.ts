@@ -86,6 +86,23 @@ export class ByteWriter {
   toBytes(): Uint8Array {
     return new Uint8Array(this.#a)
   }
+
+  /**
+   * The bytes of several writers one after the other, in one new Uint8Array: a block's header,
+   * helpers and body are written apart and joined once here (`set` copies a writer's array in
+   * native code, where appending one writer to another went byte by byte in JavaScript).
+   */
+  static concat(parts: readonly ByteWriter[]): Uint8Array {
+    let n = 0
+    for (const p of parts) n += p.#a.length
+    const out = new Uint8Array(n)
+    let at = 0
+    for (const p of parts) {
+      out.set(p.#a, at)
+      at += p.#a.length
+    }
+    return out
+  }
 }
 
 /** Number of bytes `uleb(x)` writes. */
