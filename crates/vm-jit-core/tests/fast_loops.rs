@@ -11,6 +11,10 @@
 //! loop's range, fuel a few back edges either side of a multiple of 1024, the interrupt flag),
 //! and checks that most of them were actually planned. `VMJIT_SEED` and `VMJIT_FAST_LOOP_COUNT`
 //! (default 3,000) pick the seed and the number of blocks.
+//!
+//! `random_vector_reductions_agree_with_the_interpreter` does the same for the loops the vector
+//! pass takes (`lower/vector_reduce.rs`: add/xor/or/and reductions of contiguous i64 and i32
+//! loads) and their near misses, with SIMD on and off; the sum kernel tests pin its edges.
 
 #[path = "support/random_block.rs"]
 mod random_block;
@@ -51,8 +55,11 @@ struct Input {
 
 fn backends() -> Vec<(&'static str, CraneliftBackend)> {
     let level = |opt_level| BackendConfig { verify: true, ..BackendConfig::with_opt_level(opt_level) };
+    // Without SIMD the fast loops keep their scalar reductions (`lower/vector_reduce.rs`).
+    let scalar = BackendConfig { enable_simd: false, ..level(OptLevel::Speed) };
     vec![
         ("speed", CraneliftBackend::new(level(OptLevel::Speed)).unwrap()),
+        ("speed without SIMD", CraneliftBackend::new(scalar).unwrap()),
         ("none", CraneliftBackend::new(level(OptLevel::None)).unwrap()),
     ]
 }
@@ -495,4 +502,235 @@ fn the_sieve_kernel_stops_exactly_where_the_interpreter_does() {
     }
     let input = Input { state: state_for(1 << 16), mem: vec![0; 1 << 16], fuel: u64::MAX, interrupt: false };
     check(&mut backends, &vb, &input, "n 65536");
+}
+
+/// A reduction loop of the shape the vector pass takes, or (`miss`) a near miss it must leave to
+/// the scalar copies: `for (i = START; i <u N; i++) { acc_k = acc_k op_k load(addr_k(i)) }`, the
+/// accumulators starting at state words (so that sums wrap), results to OUT...
+fn reduction_block(rng: &mut Rng, miss: bool) -> Block {
+    // Near misses: something the pass would not redo (a store, a state write, a mul reduction,
+    // a strided or narrower load, a second element type).
+    let miss_kind = if miss { rng.below(6) } else { 99 };
+    let ty = if miss_kind == 4 || rng.chance(30) { I32 } else { I64 };
+    let count = if miss_kind == 4 { 2 } else { rng.range(1, 3) as usize };
+    let ops: Vec<IntBinOp> = (0..count)
+        .map(|_| rng.pick(&[IntBinOp::Add, IntBinOp::Add, IntBinOp::Add, IntBinOp::Xor, IntBinOp::Or, IntBinOp::And]))
+        .collect();
+    let shift = ty.bytes().trailing_zeros() as u64;
+    let addrs: Vec<Addr> = (0..count)
+        .map(|_| match rng.below(4) {
+            0 => Addr::Shl(shift),
+            1 => Addr::Mul(ty.bytes() as u64),
+            2 => Addr::ShlPlus(shift, rng.below(40)),
+            _ => Addr::Based(shift),
+        })
+        .collect();
+    let acc_first = rng.chance(50);
+    let cc = rng.pick(&[IntCC::Ult, IntCC::Ult, IntCC::Ne, IntCC::Ugt]);
+    BlockBuilder::new(0x5000).main(|b| {
+        let i = b.local(I64);
+        let accs: Vec<Local> =
+            (0..count).map(|k| if miss_kind == 4 && k == 1 { b.local(I64) } else { b.local(ty) }).collect();
+        let n = b.get_state(I64, N);
+        let s0 = b.get_state(I64, START);
+        b.local_set(i, s0);
+        for (k, acc) in accs.iter().enumerate() {
+            let t = if miss_kind == 4 && k == 1 { I64 } else { ty };
+            let x = b.get_state(t, OUT + 24 + 8 * k as u32);
+            b.local_set(*acc, x);
+        }
+        let (head, body, done) = (b.new_label(), b.new_label(), b.new_label());
+        b.jump(head);
+        b.bind(head);
+        b.mark(0x5010);
+        let iv = b.local_get(i);
+        let c = if cc == IntCC::Ugt { b.icmp(cc, n, iv) } else { b.icmp(cc, iv, n) };
+        b.brif(c, body, done);
+        b.bind(body);
+        for (k, acc) in accs.iter().enumerate() {
+            b.mark(0x5020 + 4 * k as u64);
+            let iv = b.local_get(i);
+            let t = if miss_kind == 4 && k == 1 { I64 } else { ty };
+            let how = match miss_kind {
+                3 if k == 0 => Addr::Shl(shift + 1),
+                _ => addrs[k],
+            };
+            let addr = address(b, rng, iv, how);
+            let (lty, width) = if miss_kind == 5 && k == 0 { (t, t.bytes() as u8 / 2) } else { (t, t.bytes() as u8) };
+            let v = b.load(lty, width, false, addr);
+            let a = b.local_get(*acc);
+            let op = if miss_kind == 2 && k == 0 { IntBinOp::Mul } else { ops[k] };
+            let r = if acc_first { b.bin(op, a, v) } else { b.bin(op, v, a) };
+            b.local_set(*acc, r);
+        }
+        match miss_kind {
+            0 => {
+                let iv = b.local_get(i);
+                let a = b.local_get(accs[0]);
+                b.store(1, iv, a);
+            }
+            1 => {
+                let iv = b.local_get(i);
+                b.set_state(OUT + 8, iv);
+            }
+            _ => {}
+        }
+        let iv = b.local_get(i);
+        let one = b.iconst(I64, 1);
+        let iv2 = b.add(iv, one);
+        b.local_set(i, iv2);
+        b.jump(head);
+        b.bind(done);
+        for (k, acc) in accs.iter().enumerate() {
+            let a = b.local_get(*acc);
+            b.set_state(OUT + 24 + 8 * k as u32, a);
+        }
+        let x = b.local_get(i);
+        b.set_state(OUT + 16, x);
+        b.exit_const(0x5040);
+    })
+}
+
+/// Inputs aimed at the vector pass's edges: short loops (below one pass, odd), memory ending a
+/// few elements into the loop, fuel a few iterations either side of a multiple of 1024, words
+/// of all ones (wrapping sums).
+fn reduction_input(rng: &mut Rng) -> Input {
+    let start = if rng.chance(80) { rng.below(40) } else { u64::MAX - rng.below(40) };
+    let iterations = match rng.below(4) {
+        0 => rng.below(70),
+        1 | 2 => rng.below(600),
+        _ => rng.below(4000),
+    };
+    let mem_len = if rng.chance(25) {
+        // Ends inside the loop's range.
+        (start.min(100) + iterations / 2) as usize * 8 + rng.below(24) as usize
+    } else {
+        (start.min(100) + iterations) as usize * 8 + 64 + rng.below(64) as usize
+    };
+    let mut mem = random_bytes(rng, mem_len.min(40_000));
+    if rng.chance(20) {
+        mem.fill(0xff);
+    }
+    let mut state = random_bytes(rng, STATE_LEN);
+    put(&mut state, START, start);
+    put(&mut state, N, if rng.chance(5) { u64::MAX - rng.below(3) } else { start.wrapping_add(iterations) });
+    put(&mut state, BASE, if rng.chance(80) { rng.below(48) } else { rng.next_u64() });
+    let k = FUEL_CHECK_INTERVAL;
+    let (fuel, interrupt) = match rng.below(8) {
+        0 | 1 => (rng.below(700), rng.chance(25)),
+        2..=4 => ((k * rng.range(1, 5) + rng.below(48)).wrapping_sub(24), rng.chance(40)),
+        5 => (u64::MAX - rng.below(k + 100), rng.chance(50)),
+        _ => (100_000 + rng.below(5000), false),
+    };
+    Input { state, mem, fuel, interrupt }
+}
+
+#[test]
+fn random_vector_reductions_agree_with_the_interpreter() {
+    let seed = env_u64("VMJIT_SEED").unwrap_or(DEFAULT_SEED) ^ 0x5e_c70e;
+    let count = env_u64("VMJIT_FAST_LOOP_COUNT").unwrap_or(3000) / 3;
+    eprintln!("vector reductions: VMJIT_SEED={seed:#x} blocks {count}");
+    let mut backends = backends();
+    let (mut vectorised, mut misses) = (0, 0);
+    for index in 0..count {
+        let mut rng = Rng::new(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let miss = rng.chance(25);
+        let vb = verify(reduction_block(&mut rng, miss)).unwrap_or_else(|e| panic!("block {index} is invalid: {e}"));
+        let plans = fast_loop::plan(&vb.block.main, &vb.main);
+        let vector = plans.values().next().and_then(|p| p.vector.as_ref());
+        if miss {
+            misses += 1;
+            assert!(vector.is_none(), "block {index}: a near miss was vectorised\n{}", print(&vb.block));
+        } else {
+            assert!(vector.is_some(), "block {index} was not vectorised\n{}", print(&vb.block));
+            vectorised += 1;
+        }
+        for _ in 0..4 {
+            let input = reduction_input(&mut rng);
+            check(&mut backends, &vb, &input, &format!("reduction block {index} (VMJIT_SEED={seed:#x})"));
+        }
+    }
+    eprintln!("vector reductions: {vectorised} vectorised, {misses} near misses left scalar");
+}
+
+/// The bench's sum kernel (bench/blocks.js, the README example): `acc += load.i64(i << 3)` with
+/// the accumulator read again after the loop — a reduction, unlike `sum_words_block`'s.
+fn bench_sum_block(ty: Type) -> Block {
+    BlockBuilder::new(0x1000).main(|b| {
+        let n = b.get_state(I64, 88);
+        let (i, acc) = (b.local(I64), b.local(ty));
+        let (head, body, done) = (b.new_label(), b.new_label(), b.new_label());
+        b.jump(head);
+        b.bind(head);
+        let iv = b.local_get(i);
+        let c = b.icmp(IntCC::Ult, iv, n);
+        b.brif(c, body, done);
+        b.bind(body);
+        b.mark(0x1008);
+        let a = b.local_get(acc);
+        let iv = b.local_get(i);
+        let shift = b.iconst(I64, ty.bytes().trailing_zeros() as u64);
+        let addr = b.bin(IntBinOp::Shl, iv, shift);
+        let w = b.load(ty, ty.bytes() as u8, false, addr);
+        let s = b.add(a, w);
+        b.local_set(acc, s);
+        let iv = b.local_get(i);
+        let one = b.iconst(I64, 1);
+        let i2 = b.add(iv, one);
+        b.local_set(i, i2);
+        b.jump(head);
+        b.bind(done);
+        let a = b.local_get(acc);
+        b.set_state(80, a);
+        b.exit_const(0x1010);
+    })
+}
+
+/// The vectorised sum (i64 and i32 elements): every n up to a few passes (odd ones, and ones
+/// below a pass), fuel running out at every point around the first check points, memory ending
+/// at every point of the range, and words of all ones so the sum wraps — with SIMD on and off.
+#[test]
+fn the_vectorised_sum_stops_exactly_where_the_interpreter_does() {
+    let mut backends = backends();
+    for ty in [I64, I32] {
+        let vb = verify(bench_sum_block(ty)).unwrap();
+        let plans = fast_loop::plan(&vb.block.main, &vb.main);
+        assert!(plans.values().next().and_then(|p| p.vector.as_ref()).is_some(), "{ty:?} sum is vectorised");
+        let w = ty.bytes() as usize;
+        let state_for = |n: u64| {
+            let mut state = vec![0u8; STATE_LEN];
+            put(&mut state, 88, n);
+            state
+        };
+        let counting: Vec<u8> = (0..3000 * w).map(|k| (k * 13 + k / 7) as u8).collect();
+        for n in 0..100 {
+            let input = Input { state: state_for(n), mem: counting.clone(), fuel: 10_000, interrupt: false };
+            check(&mut backends, &vb, &input, &format!("{ty:?} n {n}"));
+        }
+        for fuel in (0..2200).step_by(3).chain(1000..1050).chain(2030..2070) {
+            let input = Input { state: state_for(2500), mem: counting.clone(), fuel, interrupt: fuel % 5 == 0 };
+            check(&mut backends, &vb, &input, &format!("{ty:?} fuel {fuel}"));
+        }
+        for mem_len in 0..(90 * w + 20) {
+            let input = Input { state: state_for(90), mem: counting[..mem_len].to_vec(), fuel: 5000, interrupt: false };
+            check(&mut backends, &vb, &input, &format!("{ty:?} memory {mem_len}"));
+        }
+        for n in [1000, 1023, 1024, 1025, 2999] {
+            let input = Input { state: state_for(n), mem: vec![0xff; 3000 * w], fuel: u64::MAX, interrupt: false };
+            check(&mut backends, &vb, &input, &format!("{ty:?} all ones, n {n}"));
+        }
+    }
+}
+
+/// `enableSimd` reaches the lowering: the x86_64 code of the sum has a vector add with it and
+/// none without it.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_vector_pass_follows_enable_simd() {
+    let vb = verify(bench_sum_block(I64)).unwrap();
+    let config = |enable_simd| BackendConfig { enable_simd, ..BackendConfig::with_opt_level(OptLevel::Speed) };
+    let with = CraneliftBackend::new(config(true)).unwrap().disassemble(&vb).unwrap();
+    let without = CraneliftBackend::new(config(false)).unwrap().disassemble(&vb).unwrap();
+    assert!(with.contains("paddq"), "{with}");
+    assert!(!without.contains("paddq"), "{without}");
 }

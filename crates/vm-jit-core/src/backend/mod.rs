@@ -70,15 +70,22 @@ impl CraneliftBackend {
         }
     }
 
+    /// What the lowering does for `vb` under this backend's configuration.
+    fn plan(&self, vb: &VerifiedBlock) -> InlinePlan {
+        let optimised = self.config.opt_level != OptLevel::None;
+        let budget = if self.config.enable_inlining && optimised { lower::plan::DEFAULT_INLINE_BUDGET } else { 0 };
+        // Vector reductions need 128-bit integer vectors in the ISA's baseline (SSE2, NEON), so
+        // that they compile whatever the host detection found; any other ISA keeps scalar loops.
+        let vectors = matches!(self.isa.name(), "x64" | "aarch64");
+        InlinePlan::new(vb, budget)
+            .with_state_promotion(optimised)
+            .with_fast_loops(optimised)
+            .with_simd(optimised && self.config.enable_simd && vectors)
+    }
+
     fn compile_inner(&mut self, vb: &VerifiedBlock, chain: Option<&ChainInfo>) -> Result<CompiledBlock, IrError> {
         let target = Target::of(&*self.isa);
-        let budget = if self.config.enable_inlining && self.config.opt_level != OptLevel::None {
-            lower::plan::DEFAULT_INLINE_BUDGET
-        } else {
-            0
-        };
-        let optimised = self.config.opt_level != OptLevel::None;
-        let plan = InlinePlan::new(vb, budget).with_state_promotion(optimised).with_fast_loops(optimised);
+        let plan = self.plan(vb);
         let mut keys = vec![FuncKey::Main];
         keys.extend((0..vb.block.funcs.len() as u32).filter(|k| plan.standalone[*k as usize]).map(FuncKey::Helper));
 
@@ -103,13 +110,7 @@ impl CraneliftBackend {
     /// this backend would compile it — for dumps and for studying code quality.
     pub fn disassemble(&mut self, vb: &VerifiedBlock) -> Result<String, IrError> {
         let target = Target::of(&*self.isa);
-        let budget = if self.config.enable_inlining && self.config.opt_level != OptLevel::None {
-            lower::plan::DEFAULT_INLINE_BUDGET
-        } else {
-            0
-        };
-        let optimised = self.config.opt_level != OptLevel::None;
-        let plan = InlinePlan::new(vb, budget).with_state_promotion(optimised).with_fast_loops(optimised);
+        let plan = self.plan(vb);
         self.ctx.clear();
         self.ctx.set_disasm(true);
         self.ctx.func = lower::lower_function(vb, FuncKey::Main, &plan, target, None, &mut self.fctx);

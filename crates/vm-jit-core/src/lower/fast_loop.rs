@@ -24,7 +24,9 @@
 //! with every check) runs one iteration and its back edge returns to H, which recomputes `lim`.
 //! So a fast iteration does exactly what the slow one would do except checks that are known to
 //! pass, and pays its fuel with a plain decrement. Small loops with a constant step are also
-//! unrolled: a group of `unroll` iterations runs when `iv + (unroll - 1) * step <u lim`.
+//! unrolled: a group of `unroll` iterations runs when `iv + (unroll - 1) * step <u lim`. With
+//! SIMD on, a loop that only reduces contiguous loads runs vector passes instead of the group
+//! (`vector_reduce.rs`).
 
 use std::collections::HashMap;
 
@@ -37,6 +39,7 @@ use crate::ir::{Body, BodyInfo, IntBinOp, IntCC, Label, Local, Op, Type, Value, 
 
 use super::body::BodyLower;
 use super::function::FnLower;
+use super::vector_reduce::{self, VectorPlan};
 use super::{arith, cl_type};
 
 /// Steps at least this large are not planned (`step * (fuel % 1024)` must not overflow).
@@ -104,6 +107,9 @@ pub struct LoopPlan {
     pub unroll: u32,
     /// Locals the group accumulates into with one associative op (see `Reduction`).
     pub reductions: Vec<Reduction>,
+    /// The vector pass that replaces the group when the loop is nothing but reductions of
+    /// contiguous loads (`vector_reduce.rs`); used when the backend enables SIMD.
+    pub vector: Option<VectorPlan>,
 }
 
 /// `r = r op x` once per iteration, `r` read nowhere else in the loop, `op` associative and
@@ -441,7 +447,7 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
             _ => 1,
         };
         let reductions = if unroll > 1 && !side_exits { reductions(body, info, def_at, h, e, iv) } else { Vec::new() };
-        let p = LoopPlan {
+        let mut p = LoopPlan {
             header: h,
             label,
             back_edge: e,
@@ -453,7 +459,9 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
             inner_labels,
             unroll,
             reductions,
+            vector: None,
         };
+        p.vector = vector_reduce::plan(body, def_at, &p);
         let score = |p: &LoopPlan| (p.fold.is_some() as usize) * 100 + p.covered.len();
         if best.as_ref().is_none_or(|b| score(&p) > score(b)) {
             best = Some(p);
@@ -542,7 +550,7 @@ pub fn pinned_add(b: &mut cranelift_frontend::FunctionBuilder, x: CValue, y: CVa
     b.ins().uadd_overflow(x, y).0
 }
 
-fn identity(op: IntBinOp, ty: Type) -> u64 {
+pub(super) fn identity(op: IntBinOp, ty: Type) -> u64 {
     match op {
         IntBinOp::And => ty.mask(),
         IntBinOp::Mul => 1,
@@ -551,7 +559,7 @@ fn identity(op: IntBinOp, ty: Type) -> u64 {
 }
 
 impl BodyLower<'_> {
-    fn inv(&self, fl: &mut FnLower, x: Inv) -> CValue {
+    pub(super) fn inv(&self, fl: &mut FnLower, x: Inv) -> CValue {
         match x {
             Inv::Const(c) => fl.b.ins().iconst(ir::types::I64, c as i64),
             Inv::Local(l) => fl.b.use_var(self.locals[l as usize]),
@@ -640,7 +648,14 @@ impl BodyLower<'_> {
             fl.b.switch_to_block(go);
         }
         let (lim, group_lim) = self.limits(fl, p);
-        if p.unroll > 1 {
+        // A vectorised loop has no scalar group: what the passes leave below the limit is less
+        // than one pass, which single iterations run about as fast, and the group's copies cost
+        // more compile time than everything else (sum: 585 µs with both, 337 µs without).
+        let vector = p.vector.as_ref().filter(|_| fl.plan.simd);
+        if let Some(v) = vector {
+            self.lower_vector_pass(fl, p, v, lim);
+        }
+        if p.unroll > 1 && vector.is_none() {
             // Partial results of the reductions: accs[r][j - 1] for copies k with k % ACCUMULATORS
             // == j > 0 (j == 0 uses the local itself). They start at the identity here.
             let accs: Vec<Vec<Variable>> = p

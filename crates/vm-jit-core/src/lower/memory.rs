@@ -12,7 +12,7 @@ use super::cl_type;
 use super::function::{host_flags, ExitTo, FnLower};
 
 /// Guest memory is little-endian whatever the host; never trapping (checked first).
-fn guest_flags() -> MemFlagsData {
+pub(super) fn guest_flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap().with_endianness(ir::Endianness::Little)
 }
 

@@ -12,6 +12,7 @@ mod function;
 mod memory;
 pub mod plan;
 mod promote;
+pub mod vector_reduce;
 
 use cranelift_codegen::ir;
 use cranelift_codegen::isa::CallConv;

@@ -15,6 +15,9 @@ pub struct InlinePlan {
     pub promote_state: bool,
     /// Give simple innermost loops a guarded fast copy (`fast_loop.rs`); optimised tiers only.
     pub fast_loops: bool,
+    /// Run the reductions of fast loops in vector registers (`vector_reduce.rs`): the backend's
+    /// `enable_simd` on a host whose baseline has 128-bit integer vectors.
+    pub simd: bool,
 }
 
 impl InlinePlan {
@@ -41,7 +44,7 @@ impl InlinePlan {
                 mark_calls(&funcs[k].body.ops, &mut reached);
             }
         }
-        InlinePlan { inline, standalone, promote_state: false, fast_loops: false }
+        InlinePlan { inline, standalone, promote_state: false, fast_loops: false, simd: false }
     }
 
     /// The same plan, with state promotion on or off.
@@ -53,6 +56,12 @@ impl InlinePlan {
     /// The same plan, with fast loops on or off.
     pub fn with_fast_loops(mut self, on: bool) -> InlinePlan {
         self.fast_loops = on;
+        self
+    }
+
+    /// The same plan, with vector reductions in fast loops on or off.
+    pub fn with_simd(mut self, on: bool) -> InlinePlan {
+        self.simd = on;
         self
     }
 }
