@@ -11,6 +11,8 @@
 //!   x%1`… → `0`; `x|-1` → `-1`; `icmp` of a value with itself; `select` with a constant
 //!   condition or equal arms; `trunc` of an extension, extension of an extension of the same
 //!   kind; `bitcast` of a `bitcast` and `fneg` of an `fneg` (pure bit operations).
+//! - **Strength reduction**: `x * 3`, `x * 5`, `x * 9` → `(x << k) + x` (one `lea` on x64, one
+//!   shifted `add` on aarch64, where Cranelift would emit a 3-cycle multiply; `shift_add`).
 //! - **Branches.** `brif` on a constant, or with both targets equal, becomes a `jump` at the same
 //!   place to the taken label, so a back edge stays a back edge (fuel is unchanged) and the other
 //!   target may become unreachable (DCE removes it).
@@ -44,6 +46,8 @@ enum Fold {
     Alias(Value),
     /// Replace it by this op (operands are new values).
     Op(Op),
+    /// It is `x * (2^k + 1)`: replace it by `(x << k) + x`.
+    ShiftAdd(Value, u32),
     /// Keep it (with mapped operands).
     Keep,
 }
@@ -169,6 +173,14 @@ impl Folder<'_> {
             Fold::Alias(v) => self.rw.alias(old_value.expect("aliased op defines a value"), v),
             Fold::Op(o) => {
                 self.push(i, o);
+            }
+            Fold::ShiftAdd(x, k) => {
+                let t = self.rw.ty(x);
+                let amount = self.constant(b, i, t, k as u64);
+                let shl = Op::IntBin { op: IntBinOp::Shl, a: x, b: amount };
+                let s = self.rw.push(shl, Some(t), self.info.marks[i]).expect("shl defines a value");
+                self.konst.resize(s as usize + 1, None);
+                self.push(i, Op::IntBin { op: IntBinOp::Add, a: s, b: x });
             }
             Fold::Keep => {
                 self.push(i, new);
@@ -301,6 +313,8 @@ fn int_identity(op: IntBinOp, t: Type, a: Value, b: Value, ka: Option<u64>, kb: 
         Mul if kb == Some(1) => Fold::Alias(a),
         Mul if ka == Some(1) => Fold::Alias(b),
         Mul | Umulhi | Smulhi | Sumulhi if ka == Some(0) || kb == Some(0) => Fold::Const(0),
+        Mul if kb.and_then(shift_add).is_some() => Fold::ShiftAdd(a, kb.and_then(shift_add).unwrap_or(0)),
+        Mul if ka.and_then(shift_add).is_some() => Fold::ShiftAdd(b, ka.and_then(shift_add).unwrap_or(0)),
         Udiv | Sdiv if kb == Some(1) => Fold::Alias(a),
         Urem | Srem if kb == Some(1) => Fold::Const(0),
         And if ka == Some(0) || kb == Some(0) => Fold::Const(0),
@@ -318,6 +332,17 @@ fn int_identity(op: IntBinOp, t: Type, a: Value, b: Value, ka: Option<u64>, kb: 
         Sshr | Rotl | Rotr if ka == Some(m) => Fold::Const(m),
         _ => Fold::Keep,
     }
+}
+
+/// `k` when `c` is `2^k + 1` with k in 1..=3 (x·3, x·5, x·9): strength reduction of a multiply.
+/// These are the multipliers x64 computes in one `lea` (`lea (x, x, 2^k)`, with an added constant
+/// folded in too) and aarch64 in one `add` with a shifted operand — 1 cycle where `imul` takes 3;
+/// Cranelift emits `imul` for `x * 3` (checked on 0.135), and guest code multiplies by 3 (collatz)
+/// or by an index scale often. Other multipliers would need two or more instructions for one
+/// `imul`, so they stay multiplies.
+/// (Exact at every width: `(x << k) + x` wraps as `x * (2^k + 1)` does.)
+fn shift_add(c: u64) -> Option<u32> {
+    (1..=3u32).find(|&k| c == (1u64 << k) + 1)
 }
 
 #[cfg(test)]
@@ -555,6 +580,29 @@ mod tests {
         });
         let out = run_pass(ConstantFolding, block);
         assert_eq!(count_main(&out, |op| matches!(op, Op::LocalGet { .. })), 1);
+    }
+
+    /// `x * 3`, `x * 5`, `x * 9` (either side constant) become `(x << k) + x` at every width —
+    /// the same results (`run_pass` compares runs) — and other multipliers stay multiplies.
+    #[test]
+    fn multiplies_by_two_to_the_k_plus_one_become_a_shift_and_an_add() {
+        for t in INTS {
+            let block = BlockBuilder::new(0).main(|m| {
+                let x = m.get_state(t, 0);
+                let mut off = 8;
+                for (c, left) in [(3, false), (5, true), (9, false), (7, false), (17, true), (6, false)] {
+                    let k = m.iconst(t, c);
+                    let r = if left { m.mul(k, x) } else { m.mul(x, k) };
+                    m.set_state(off, r);
+                    off += 8;
+                }
+                m.exit_const(0);
+            });
+            let out = run_pass(ConstantFolding, block);
+            let muls = count_main(&out, |op| matches!(op, Op::IntBin { op: IntBinOp::Mul, .. }));
+            let shifts = count_main(&out, |op| matches!(op, Op::IntBin { op: IntBinOp::Shl, .. }));
+            assert_eq!((muls, shifts), (3, 3), "{t}:\n{}", main_text(&out));
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! If-conversion of small diamonds: `brif c, A, B` where A and B are small straight-line blocks
-//! of pure ops that both end in `jump J` becomes both arms' computations followed by a `select`
-//! per guest state slot and local either arm writes, and one `jump J`.
+//! of pure ops that both end in `jump J` (or one of them falls through into `label J`, as
+//! CfgSimplification leaves a diamond's last arm) becomes both arms' computations followed by a
+//! `select` per guest state slot and local either arm writes, and one `jump J`.
 //!
 //! Why: an emulator's guest code is full of short data-dependent branches (a parity test, a
 //! min/max, a saturating step). A mispredicted branch costs ~15 cycles; a `select` (cmov) costs
@@ -31,8 +32,12 @@ struct Diamond {
     /// Op ranges of the two arms' bodies (after their label, before their `jump`).
     arms: [std::ops::Range<usize>; 2],
     join: Label,
-    /// Op index of the `then` arm's `jump` (its mark is the converted jump's).
+    /// Op index of an arm's `jump` (its mark is the converted jump's), or of the `brif` when
+    /// both arms fall through (a forward jump reports no mark).
     jump_at: usize,
+    /// Old ops each arm takes away: its label, body and `jump` (not the join's `label` an arm
+    /// falls through into).
+    taken: [std::ops::RangeInclusive<usize>; 2],
 }
 
 fn pure(op: &Op) -> bool {
@@ -61,15 +66,16 @@ fn pure(op: &Op) -> bool {
     )
 }
 
-/// The arm starting at `label`, if it is a small pure block ending in `jump J` whose only
-/// predecessor is the block of op `from`: (its body range, J, the jump's index).
+/// The arm starting at `label`, if it is a small pure block whose only predecessor is the block
+/// of op `from` and that ends in `jump J` or falls through into `label J` (CfgSimplification
+/// leaves the last arm of a diamond so): (its body range, J, the jump's index if it has one).
 fn arm(
     body: &Body,
     info: &BodyInfo,
     cfg: &Cfg,
     label: Label,
     from: usize,
-) -> Option<(std::ops::Range<usize>, Label, usize)> {
+) -> Option<(std::ops::Range<usize>, Label, Option<usize>)> {
     let start = info.label_pos[label as usize];
     let b = cfg.block_of_op[start];
     if cfg.preds[b as usize] != [cfg.block_of_op[from]] {
@@ -77,13 +83,17 @@ fn arm(
     }
     let ops = cfg.block_ops(b);
     let last = ops.end - 1;
-    let Op::Jump { label: join } = body.ops[last] else { return None };
-    let inner = start + 1..last;
+    let (inner, join, jump) = match (&body.ops[last], body.ops.get(ops.end)) {
+        (Op::Jump { label: join }, _) => (start + 1..last, *join, Some(last)),
+        // Falls through: every op of the block is checked to be pure (no terminator) below.
+        (_, Some(Op::Label { label: join })) => (start + 1..ops.end, *join, None),
+        _ => return None,
+    };
     let counted = inner.clone().filter(|&i| !matches!(body.ops[i], Op::Mark { .. })).count();
     if counted > MAX_ARM_OPS || !inner.clone().all(|i| pure(&body.ops[i])) {
         return None;
     }
-    Some((inner, join, last))
+    Some((inner, join, jump))
 }
 
 fn find(body: &Body, info: &BodyInfo, cfg: &Cfg, at: usize) -> Option<Diamond> {
@@ -96,14 +106,18 @@ fn find(body: &Body, info: &BodyInfo, cfg: &Cfg, at: usize) -> Option<Diamond> {
     if ja != jb || ja == then_label || ja == else_label {
         return None;
     }
-    // Same kind of edge from both arms and from the brif's place; same reported mark.
+    // Same kind of edge from both arms and from the brif's place; same reported mark. Falling
+    // through is a forward edge.
     let back = info.is_back_edge(at, ja);
-    if info.is_back_edge(jump_a, ja) != back || info.is_back_edge(jump_b, ja) != back {
+    let edge_back = |jump: Option<usize>| jump.is_some_and(|j| info.is_back_edge(j, ja));
+    if edge_back(jump_a) != back || edge_back(jump_b) != back {
         return None;
     }
-    if back && info.marks[jump_a] != info.marks[jump_b] {
+    if back && jump_a.map(|j| info.marks[j]) != jump_b.map(|j| info.marks[j]) {
         return None;
     }
+    let taken = |r: &std::ops::Range<usize>, jump: Option<usize>| r.start - 1..=jump.unwrap_or(r.end - 1);
+    let taken = [taken(&a, jump_a), taken(&b, jump_b)];
     // A slot both read and written across the arms must have one type: the select needs it.
     let mut slot_ty: Vec<(u32, Type)> = Vec::new();
     for i in a.clone().chain(b.clone()) {
@@ -123,7 +137,7 @@ fn find(body: &Body, info: &BodyInfo, cfg: &Cfg, at: usize) -> Option<Diamond> {
     if slot_ty.windows(2).any(|w| w[0].0 + w[0].1.bytes() > w[1].0) {
         return None;
     }
-    Some(Diamond { cond, arms: [a, b], join: ja, jump_at: jump_a })
+    Some(Diamond { cond, arms: [a, b], join: ja, jump_at: jump_a.or(jump_b).unwrap_or(at), taken })
 }
 
 pub fn run(vb: &VerifiedBlock) -> VerifiedBlock {
@@ -134,8 +148,8 @@ pub fn run(vb: &VerifiedBlock) -> VerifiedBlock {
         for at in 0..body.ops.len() {
             if let Some(d) = find(body, info, &cfg, at) {
                 // Arms are skipped where they stand (with their labels and jumps).
-                for r in &d.arms {
-                    for i in r.start - 1..=r.end {
+                for r in &d.taken {
+                    for i in r.clone() {
                         skip[i] = true;
                     }
                 }
@@ -291,6 +305,56 @@ mod tests {
                     (out, s)
                 };
                 assert_eq!(run(&original), run(&out), "x = {x}, fuel {fuel}");
+            }
+        }
+    }
+
+    /// The shape CfgSimplification leaves: the second arm has no `jump`, it falls through into
+    /// the join's label. Converted too, with the same results, and the join keeps its label.
+    #[test]
+    fn an_arm_falling_through_into_the_join_is_converted() {
+        for back in [false, true] {
+            let block = BlockBuilder::new(0x100).main(|m| {
+                let (head, a, b, j, done) = (m.new_label(), m.new_label(), m.new_label(), m.new_label(), m.new_label());
+                m.bind(head);
+                let x = m.get_state(I64, 0);
+                let one = m.iconst(I64, 1);
+                let bit = m.bin(IntBinOp::And, x, one);
+                m.brif(bit, a, b);
+                m.bind(a);
+                let t = m.add(x, x);
+                m.set_state(0, t);
+                m.jump(j);
+                m.bind(b);
+                let h = m.bin(IntBinOp::Ushr, x, one);
+                m.set_state(0, h);
+                m.bind(j);
+                let n = m.get_state(I64, 8);
+                let n = m.sub(n, one);
+                m.set_state(8, n);
+                let zero = m.iconst(I64, 0);
+                let more = m.icmp(IntCC::Ne, n, zero);
+                if back {
+                    m.brif(more, head, done);
+                } else {
+                    m.brif(more, done, done);
+                }
+                m.bind(done);
+                m.exit_const(0x200);
+            });
+            let out = run_pass(IfConversion, block.clone());
+            let text = main_text(&out);
+            assert!(text.contains("select"), "{text}");
+            let original = verified(block);
+            for x in [0u64, 1, 7, 1 << 40] {
+                for fuel in [0, 2, 1000] {
+                    let run = |vb: &VerifiedBlock| {
+                        let mut s = crate::testing::state_with(16, &[(0, x), (8, 5)]);
+                        let out = crate::testing::run_interp(vb.block.clone(), &mut s, &mut [], fuel);
+                        (out, s)
+                    };
+                    assert_eq!(run(&original), run(&out), "x = {x}, fuel {fuel}");
+                }
             }
         }
     }
