@@ -202,10 +202,17 @@ export interface StitchedRegion {
   members: Array<bigint>
   /** Exits that became jumps inside the region. */
   internalEdges: number
+  /** Guest state slots the region is specialised on (0: not specialised). */
+  specializedSlots: number
 }
 
-/** Stitches `blocks` (entry first, distinct pcs); throws on invalid IR or a region over the limits. */
-export declare function stitchRegion(blocks: Array<Uint8Array>, maxBlocks: number, maxOps: number): StitchedRegion
+/**
+ * Stitches `blocks` (entry first, distinct pcs); throws on invalid IR or a region over the limits.
+ * With `state` (the guest state now), the region is also specialised on the values it holds in
+ * the slots the region reads but never writes, under a guard, and optimised
+ * (vm_jit_core::region::specialise) — when that is worth it and stays within `max_ops`.
+ */
+export declare function stitchRegion(blocks: Array<Uint8Array>, maxBlocks: number, maxOps: number, state?: Uint8Array | undefined | null): StitchedRegion
 
 /** What TypeScript learns about a unit. */
 export interface UnitInfo {

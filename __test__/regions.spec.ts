@@ -170,3 +170,95 @@ test('regions option: limits of your own, and clear errors', (t) => {
   t.is(new TieredCompiler({ sharedCache: shared }).regionLimits, undefined, 'off by default with a shared cache')
   t.throws(() => new TieredCompiler({ sharedCache: shared, regions: true }), { instanceOf: TypeError, message: /cannot be combined with sharedCache/ })
 })
+
+// ---- specialised regions (specializeRegions) ---------------------------------------------------
+
+/**
+ * Total steps of x → x·r7 + 1 (odd) / x >> r6 (even) until x = r6, for x = 1..n−1: the collatz
+ * kernel of bench/regions.js, with r7 taken from the initial state (3: Collatz; 1 also always
+ * ends) — so a second run can change a register the region was specialised on.
+ */
+function collatz(n: number, r7: bigint): Program {
+  const p = smallProgram(`collatz ${n}, r7 = ${r7}`, (a) => {
+    const outer = a.label('outer'), inner = a.label('inner'), even = a.label('even'), next = a.label('next')
+    a.li(1, 1).li(2, n).li(6, 1)
+    a.bind(outer).add(3, 1, 0)
+    a.bind(inner).beq(3, 6, next)
+    a.and(5, 3, 6).beq(5, 0, even)
+    a.mul(3, 3, 7).addi(3, 3, 1).addi(9, 9, 1).j(inner)
+    a.bind(even).shr(3, 3, 6).addi(9, 9, 1).j(inner)
+    a.bind(next).addi(1, 1, 1).blt(1, 2, outer)
+    a.bind(a.label('done')).halt()
+  })
+  return {
+    ...p,
+    initialState() {
+      const s = p.initialState()
+      new DataView(s.buffer).setBigUint64(8 * 7, r7, true)
+      return s
+    },
+  }
+}
+
+test('specializeRegions: a guest loop reaches tier 2 specialised on the registers it only reads, with the interpreter\'s result', (t) => {
+  const p = collatz(3000, 3n)
+  const want = runReference(p)
+  for (const specializeRegions of [true, false]) {
+    const guest = newGuest(p)
+    const jit = new TieredCompiler({ translate: guest.translate, optimizedThreshold: 50, decisionInterval: 2048, backgroundCompilation: false, specializeRegions })
+    t.is(diffResults(want, runTiered(jit, guest)), undefined, `specializeRegions ${specializeRegions}`)
+    t.true(jit.regionCount >= 1)
+    t.is(jit.specializedRegionCount > 0, specializeRegions, `specialised regions: ${jit.specializedRegionCount}`)
+  }
+  // Region.stitch on its own: a snapshot gives a specialised region, which computes the same.
+  const guest = newGuest(p)
+  // The inner loop's blocks (one per guest branch): inner, inner + 8 (and, beq), the odd step, even.
+  const inner = BigInt(p.labels.inner!)
+  const blocks = [inner, inner + 8n, inner + 24n, BigInt(p.labels.even!)].map((pc) => guest.translate(pc).block)
+  const plain = Region.stitch(blocks)
+  const state = p.initialState()
+  new DataView(state.buffer).setBigUint64(8 * 6, 1n, true)
+  const special = Region.stitch(blocks, {}, state)
+  t.is(plain.specializedSlots, 0)
+  t.true(special.specializedSlots >= 2, `slots ${special.specializedSlots}`)
+  // Optimised, with the special copy's parity branch a select (r6 and r7 are constants there).
+  t.regex(special.block.toString(), /select/)
+  t.is(Region.stitch(blocks, { maxOps: plain.block.opCount + 10 }, state).specializedSlots, 0, 'no room to double it')
+  for (const x of [27n, 97n, 6n]) {
+    const run = (b: Block, r7: bigint) => {
+      const s = state.slice()
+      const dv = new DataView(s.buffer)
+      dv.setBigUint64(8 * 3, x, true)
+      dv.setBigUint64(8 * 7, r7, true)
+      const code = new CraneliftBackend({ optLevel: 'speed' }).compile(b)
+      const e = code.run(s, new Uint8Array(64))
+      code.free()
+      return { e, s }
+    }
+    for (const r7 of [3n, 1n]) {
+      const a = run(plain.block, r7), b = run(special.block, r7)
+      t.deepEqual([b.e.reason, b.e.pc], [a.e.reason, a.e.pc], `x ${x}, r7 ${r7}`)
+      t.deepEqual(b.s, a.s, `x ${x}, r7 ${r7}`)
+    }
+  }
+  t.throws(() => Region.stitch(blocks, {}, [1, 2] as unknown as Uint8Array), { instanceOf: TypeError, message: /specializeOn must be a Uint8Array/ })
+})
+
+test('specializeRegions: when a register the region was specialised on changes, the region still computes the right result', (t) => {
+  const first = collatz(3000, 3n)
+  const guest = newGuest(first)
+  const jit = new TieredCompiler({ translate: guest.translate, optimizedThreshold: 50, decisionInterval: 2048, backgroundCompilation: false })
+  t.is(diffResults(runReference(first), runTiered(jit, guest)), undefined)
+  t.true(jit.specializedRegionCount >= 1)
+  // Same code, r7 = 1 now: the guard fails at every entry and the unspecialised copy runs.
+  const changed = collatz(3000, 1n)
+  const want = runReference(changed)
+  t.not(reg(want.state, 9), reg(guest.state, 9), 'a different computation')
+  guest.state.set(changed.initialState())
+  guest.memory.set(changed.memory)
+  t.is(diffResults(want, runTiered(jit, { ...guest, program: changed })), undefined)
+  t.true(jit.specializedRegionCount >= 1, 'the specialised region was still the code')
+  // And back: the guard holds again.
+  guest.state.set(first.initialState())
+  t.is(diffResults(runReference(first), runTiered(jit, { ...guest, program: first })), undefined)
+})

@@ -102,7 +102,7 @@ export interface NativeBinding {
   optimizeBlock(bytes: Uint8Array, passes: string[]): NativeOptimizeResult
   optimizationPasses(): string[]
   defaultOptimizationPipeline(): string[]
-  stitchRegion(blocks: Uint8Array[], maxBlocks: number, maxOps: number): NativeStitchedRegion
+  stitchRegion(blocks: Uint8Array[], maxBlocks: number, maxOps: number, state?: Uint8Array): NativeStitchedRegion
   blockExitTargets(bytes: Uint8Array): bigint[]
 }
 
@@ -114,6 +114,8 @@ export interface NativeStitchedRegion {
   stateSize: number
   members: bigint[]
   internalEdges: number
+  /** Guest state slots the region is specialised on (0: not specialised). */
+  specializedSlots: number
 }
 
 /** One optimisation pass's run (crates/vm-jit-napi/src/opt.rs). */

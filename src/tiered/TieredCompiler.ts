@@ -66,6 +66,14 @@ export interface TieredConfig {
    * Off (and not allowed) with `sharedCache`.
    */
   regions?: boolean | RegionLimits
+  /**
+   * Specialise each region on the values the guest registers it reads but never writes hold when
+   * it is formed (a multiplier, a shift amount, a loop bound: constants to the optimiser then),
+   * under a guard at region entry that falls back to the unspecialised region when they differ
+   * (Region.stitch's `specializeOn`, docs/IR.md "Regions"). Results are the same either way.
+   * Default true.
+   */
+  specializeRegions?: boolean
 }
 
 export interface TieredRunOptions {
@@ -149,6 +157,7 @@ export class TieredCompiler {
       compileThreads: config.compileThreads ?? 1,
       backgroundCompilation: config.backgroundCompilation ?? true,
       decisionInterval: config.decisionInterval ?? 1 << 22,
+      specializeRegions: config.specializeRegions ?? true,
     }
     for (const [k, v] of Object.entries(c)) {
       if (typeof v === 'number' && (!Number.isInteger(v) || v < (k === 'compileThreads' ? 1 : 0))) {
@@ -367,7 +376,7 @@ export class TieredCompiler {
         this.#miss(pc)
         continue
       }
-      this.#decide()
+      this.#decide(st)
       if (stop.reason === DECISION) continue
       const exit = this.#exit(stop)
       if (exit.reason === 'interrupt') Atomics.store(this.#control, 0, 0)
@@ -408,6 +417,13 @@ export class TieredCompiler {
         n++
       }
     }
+    return n
+  }
+
+  /** Regions specialised on guest register values (`specializeRegions`). */
+  get specializedRegionCount(): number {
+    let n = 0
+    for (const rec of this.#blocks.values()) if (rec.region && rec.region.specializedSlots > 0) n++
     return n
   }
 
@@ -644,8 +660,11 @@ export class TieredCompiler {
     return [...this.#blocks.values()].map((r) => [r.pc, r.executions])
   }
 
-  /** A decision point: install finished compiles, read counters, let the policy promote. */
-  #decide(): void {
+  /**
+   * A decision point: install finished compiles, read counters, let the policy promote. `state`:
+   * the guest state as the run left it, which regions formed now are specialised on.
+   */
+  #decide(state: Uint8Array): void {
     const n = this.#native!
     // Reported to the monitor as a 'decision' span (the guest track of its timeline shows it
     // running while background compiles are under way; the report's decisions/decisionTimeUs).
@@ -710,7 +729,7 @@ export class TieredCompiler {
       let region: RegionInfo | undefined
       if (tier === 2 && this.regionLimits) {
         inRegions ??= this.#regionMembers()
-        region = inRegions.has(pc) ? undefined : formRegion(rec, this.#blocks, this.regionLimits)
+        region = inRegions.has(pc) ? undefined : formRegion(rec, this.#blocks, this.regionLimits, this.config.specializeRegions ? state : undefined)
         for (const m of region?.members.slice(1) ?? []) inRegions.add(m.pc)
       }
       if (tier === 2 && this.config.backgroundCompilation) {

@@ -25,15 +25,22 @@ export interface RegionCandidate {
 export interface RegionInfo {
   block: Block
   members: ReadonlyArray<{ pc: bigint; guestSize: number }>
+  /** Guest state slots the block is specialised on (Region.stitch's `specializeOn`); 0 if none. */
+  specializedSlots: number
 }
 
 /** Members run at least this fraction as often as the entry. */
 const MIN_RELATIVE_EXECUTIONS = 1 / 16
 
+/**
+ * `state`: the guest state now, to specialise the region on the values of the registers it only
+ * reads (Region.stitch) — formation happens while the loop is hot, so they are the loop's.
+ */
 export function formRegion(
   entry: RegionCandidate,
   known: ReadonlyMap<bigint, RegionCandidate>,
   limits: Readonly<Required<RegionLimits>>,
+  state?: Uint8Array,
 ): RegionInfo | undefined {
   const members = [entry]
   const seen = new Set([entry.pc])
@@ -55,8 +62,12 @@ export function formRegion(
   }
   if (!loops) return undefined
   try {
-    const region = Region.stitch(members.map((m) => m.block), limits)
-    return { block: region.block, members: members.map((m) => ({ pc: m.pc, guestSize: m.guestSize })) }
+    const region = Region.stitch(members.map((m) => m.block), limits, state)
+    return {
+      block: region.block,
+      members: members.map((m) => ({ pc: m.pc, guestSize: m.guestSize })),
+      specializedSlots: region.specializedSlots,
+    }
   } catch {
     // Over the limits after all (stitching's additions): compile the entry alone.
     return undefined

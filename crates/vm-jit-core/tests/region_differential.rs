@@ -17,6 +17,12 @@
 //!    uninterrupted members end. (Checked for regions whose members have no loops of their own:
 //!    then every stop is on a stitched edge. A stop inside a member's own loop is resumable only
 //!    if the translator made it so — docs/IR.md — which random blocks are not.)
+//! 5. **Specialised = unspecialised.** The region specialised (`region::specialise_on`) on up to
+//!    four random read-only slots with their values in the case's state — so the guard holds —
+//!    and again with one of those values changed — so it fails — runs exactly as the region
+//!    does (fuel included): in the interpreter, and through the default pipeline compiled at
+//!    `Speed`. The guard-holding case takes the runtime's own choice of slots
+//!    (`region::specialise`) when it finds any.
 //!
 //! `VMJIT_SEED` (default `DEFAULT_SEED`), `VMJIT_REGION_DIFF_COUNT` (default 10,000),
 //! `VMJIT_REGION_DIFF_INDEX` (one case alone: what a failure tells you to rerun).
@@ -35,7 +41,9 @@ use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
 use vm_jit_core::interp;
 use vm_jit_core::ir::*;
 use vm_jit_core::opt::{OptimizationPass, Optimizer};
-use vm_jit_core::region::{stitch, RegionLimits};
+use vm_jit_core::region::{
+    read_only_slots, specialise, specialise_on, stitch, RegionLimits, SlotValue, SpecialiseLimits,
+};
 use vm_jit_core::RunOutcome;
 
 const DEFAULT_SEED: u64 = 0x0b71_d1ff_0000_0002;
@@ -198,6 +206,7 @@ struct Totals {
     too_big: u64,
     compared_with_members: u64,
     resumed: u64,
+    specialised: u64,
     reasons: std::collections::BTreeMap<&'static str, u64>,
 }
 
@@ -293,6 +302,11 @@ fn check_case(seed: u64, i: u64, e: &mut Engines, t: &mut Totals) {
         }
     }
 
+    // 5. specialised on the state, guard holding and failing, and the runtime's choice
+    if check_specialised(seed, i, rb, &case, &want, e) {
+        t.specialised += 1;
+    }
+
     // 3. the region ends as its members do
     let Some(reference) = members_run(&case.members, rb.block.pc, &case.state, &case.mem) else { return };
     t.compared_with_members += 1;
@@ -320,6 +334,62 @@ fn check_case(seed: u64, i: u64, e: &mut Engines, t: &mut Totals) {
             None => fail("resuming after a stop does not end", "the member-by-member run from the stop pc did not end"),
         }
     }
+}
+
+/// Step 5. Returns whether there was a slot to specialise on.
+fn check_specialised(seed: u64, i: u64, rb: &VerifiedBlock, case: &Case, want: &Run, e: &mut Engines) -> bool {
+    let slots = read_only_slots(rb);
+    if slots.is_empty() {
+        return false;
+    }
+    let mut rng = block_rng(seed ^ 0x5bec_1a15e, i);
+    let value_in = |state: &[u8], off: u32, ty: Type| {
+        state[off as usize..(off + ty.bytes()) as usize].iter().rev().fold(0u64, |acc, &b| (acc << 8) | b as u64)
+    };
+    let mut chosen: Vec<SlotValue> = Vec::new();
+    for _ in 0..rng.range(1, 4) {
+        let (offset, ty, _) = slots[rng.below(slots.len() as u64) as usize];
+        if !chosen.iter().any(|s| s.offset == offset && s.ty == ty) {
+            chosen.push(SlotValue { offset, ty, bits: value_in(&case.state, offset, ty) });
+        }
+    }
+    let mut failing = chosen.clone();
+    let k = rng.below(failing.len() as u64) as usize;
+    failing[k].bits ^= 1u64 << rng.below(failing[k].ty.bits() as u64);
+    // Guard holding: the runtime's own choice of slots when it finds any worth it (what tier 2
+    // runs), else the random ones. Guard failing: the random ones with one value changed.
+    let holding = match specialise(rb, &case.state, SpecialiseLimits::default()).expect("specialise") {
+        Some(sp) => ("guard holding, the runtime's choice", sp.block),
+        None => ("guard holding", specialise_on(rb, &chosen).expect("specialise_on a read-only slot")),
+    };
+    let failing = ("guard failing", specialise_on(rb, &failing).expect("specialise_on a read-only slot"));
+    let main_pipeline = &e.passes.last().expect("the default pipeline").1;
+    for (what, vb) in [holding, failing] {
+        let context = || {
+            format!(
+                "specialised ({what}) on {chosen:?}: seed {seed:#x}, case {i} (rerun alone: VMJIT_SEED={seed:#x} \
+                 VMJIT_REGION_DIFF_INDEX={i})\n  input: fuel {}, interrupt {}\nspecialised:\n{}",
+                case.fuel,
+                case.interrupt,
+                print_verified(&vb)
+            )
+        };
+        let got = interp_run(&vb, &case.state, &case.mem, case.fuel, case.interrupt);
+        if let Some(p) = difference(want, &got, true) {
+            panic!("the specialised region differs from the region (interpreter): {p}\n  {}", context());
+        }
+        let (out, _) =
+            main_pipeline.optimize(&vb).unwrap_or_else(|err| panic!("pipeline failed: {err}\n  {}", context()));
+        match compiled_run(&mut e.speed, &out, case) {
+            Ok(got) => {
+                if let Some(p) = difference(want, &got, true) {
+                    panic!("the specialised, optimised region compiled at speed differs: {p}\n  {}", context());
+                }
+            }
+            Err(err) => panic!("the specialised, optimised region compiled at speed: {err}\n  {}", context()),
+        }
+    }
+    true
 }
 
 #[test]
@@ -354,6 +424,7 @@ fn regions_agree_with_their_blocks_and_every_engine() {
                 all.too_big += t.too_big;
                 all.compared_with_members += t.compared_with_members;
                 all.resumed += t.resumed;
+                all.specialised += t.specialised;
                 for (k, v) in t.reasons {
                     *all.reasons.entry(k).or_default() += v;
                 }
@@ -363,13 +434,14 @@ fn regions_agree_with_their_blocks_and_every_engine() {
     let t = all.into_inner().unwrap();
     eprintln!(
         "region_differential: {} regions ({} member blocks, {} stitched edges; {} over the size limit), \
-         {} compared with their members, {} resumed after a stop; exits {:?}; {:.1} s",
+         {} compared with their members, {} resumed after a stop, {} specialised; exits {:?}; {:.1} s",
         t.cases,
         t.members,
         t.internal_edges,
         t.too_big,
         t.compared_with_members,
         t.resumed,
+        t.specialised,
         t.reasons,
         start.elapsed().as_secs_f64()
     );
@@ -381,5 +453,6 @@ fn regions_agree_with_their_blocks_and_every_engine() {
             t.cases
         );
         assert!(t.resumed > 0, "no region stopped at a member pc");
+        assert!(t.specialised * 4 >= t.cases, "too few regions specialised: {} of {}", t.specialised, t.cases);
     }
 }

@@ -9,11 +9,18 @@
 //!
 //! Which blocks to take (formation) is the caller's choice: the tiered runtime takes the hot
 //! blocks reachable from the entry (`src/tiered/regions.ts`); `constant_exit_targets` lists the
-//! candidates of one block.
+//! candidates of one block. `specialise` then optionally guards the region on the values the
+//! guest state had at formation, for the registers the region reads but never writes.
 
+mod specialise;
 mod stitch;
 
+pub use specialise::{
+    choose_slots, read_only_slots, specialise, specialise_on, SlotValue, SpecialiseLimits, Specialised,
+};
 pub use stitch::{constant_exit_targets, stitch, Region, RegionLimits};
 
+#[cfg(test)]
+mod specialise_tests;
 #[cfg(test)]
 mod tests;
