@@ -126,43 +126,58 @@ pub fn float_cc(cc: FloatCC) -> CFloatCC {
 }
 
 /// Replaces any NaN by the canonical NaN, so results do not depend on how the host's FPU
-/// propagates payloads (the interpreter does the same).
+/// propagates payloads (the interpreter does the same). The arithmetic below does not call it:
+/// its results are *raw* (a NaN may carry any payload) and `BodyLower` canonicalizes a raw value
+/// only where its bits can be seen (`body.rs`, "Raw floats").
 pub fn canonicalize_nan(b: &mut FunctionBuilder, ty: Type, x: CValue) -> CValue {
     let is_nan = b.ins().fcmp(CFloatCC::Unordered, x, x);
-    let nan = match ty {
-        Type::F32 => b.ins().f32const(f32::from_bits(0x7fc0_0000)),
-        _ => b.ins().f64const(f64::from_bits(0x7ff8_0000_0000_0000)),
-    };
+    let nan = canonical_nan(b, ty);
     b.ins().select(is_nan, nan, x)
 }
 
-pub fn float_bin(b: &mut FunctionBuilder, op: FloatBinOp, ty: Type, x: CValue, y: CValue) -> CValue {
-    let r = match op {
+/// `canonicalize_nan` when the i8 `raw` is 1; `x` unchanged when it is 0 (an exact value, whose
+/// NaN payload must survive).
+pub fn canonicalize_nan_if(b: &mut FunctionBuilder, ty: Type, raw: CValue, x: CValue) -> CValue {
+    let is_nan = b.ins().fcmp(CFloatCC::Unordered, x, x);
+    let both = b.ins().band(is_nan, raw);
+    let nan = canonical_nan(b, ty);
+    b.ins().select(both, nan, x)
+}
+
+fn canonical_nan(b: &mut FunctionBuilder, ty: Type) -> CValue {
+    match ty {
+        Type::F32 => b.ins().f32const(f32::from_bits(0x7fc0_0000)),
+        _ => b.ins().f64const(f64::from_bits(0x7ff8_0000_0000_0000)),
+    }
+}
+
+/// A float binary op; raw result (see canonicalize_nan) except fcopysign, a bit operation whose
+/// operands the caller must pass canonical.
+pub fn float_bin(b: &mut FunctionBuilder, op: FloatBinOp, x: CValue, y: CValue) -> CValue {
+    match op {
         FloatBinOp::Fadd => b.ins().fadd(x, y),
         FloatBinOp::Fsub => b.ins().fsub(x, y),
         FloatBinOp::Fmul => b.ins().fmul(x, y),
         FloatBinOp::Fdiv => b.ins().fdiv(x, y),
         FloatBinOp::Fmin => b.ins().fmin(x, y),
         FloatBinOp::Fmax => b.ins().fmax(x, y),
-        FloatBinOp::Fcopysign => return b.ins().fcopysign(x, y),
-    };
-    canonicalize_nan(b, ty, r)
+        FloatBinOp::Fcopysign => b.ins().fcopysign(x, y),
+    }
 }
 
-pub fn float_un(b: &mut FunctionBuilder, op: FloatUnOp, ty: Type, x: CValue) -> CValue {
+/// A float unary op; fsqrt's result is raw, fneg and fabs are bit operations on a canonical
+/// operand.
+pub fn float_un(b: &mut FunctionBuilder, op: FloatUnOp, x: CValue) -> CValue {
     match op {
-        FloatUnOp::Fsqrt => {
-            let r = b.ins().sqrt(x);
-            canonicalize_nan(b, ty, r)
-        }
+        FloatUnOp::Fsqrt => b.ins().sqrt(x),
         FloatUnOp::Fneg => b.ins().fneg(x),
         FloatUnOp::Fabs => b.ins().fabs(x),
     }
 }
 
-pub fn fma(b: &mut FunctionBuilder, ty: Type, x: CValue, y: CValue, z: CValue) -> CValue {
-    let r = b.ins().fma(x, y, z);
-    canonicalize_nan(b, ty, r)
+/// Raw result.
+pub fn fma(b: &mut FunctionBuilder, x: CValue, y: CValue, z: CValue) -> CValue {
+    b.ins().fma(x, y, z)
 }
 
 pub fn fcvt_to_int(b: &mut FunctionBuilder, ty: Type, signed: bool, x: CValue) -> CValue {
@@ -181,14 +196,14 @@ pub fn fcvt_from_int(b: &mut FunctionBuilder, ty: Type, signed: bool, x: CValue)
     }
 }
 
+/// Raw result.
 pub fn fpromote(b: &mut FunctionBuilder, x: CValue) -> CValue {
-    let r = b.ins().fpromote(ir::types::F64, x);
-    canonicalize_nan(b, Type::F64, r)
+    b.ins().fpromote(ir::types::F64, x)
 }
 
+/// Raw result.
 pub fn fdemote(b: &mut FunctionBuilder, x: CValue) -> CValue {
-    let r = b.ins().fdemote(ir::types::F32, x);
-    canonicalize_nan(b, Type::F32, r)
+    b.ins().fdemote(ir::types::F32, x)
 }
 
 pub fn bitcast(b: &mut FunctionBuilder, ty: Type, x: CValue) -> CValue {

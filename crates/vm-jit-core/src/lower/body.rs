@@ -1,12 +1,26 @@
 //! `BodyLower`: walks the ops of one body (the main body, a standalone helper, or a helper being
 //! inlined) and emits Cranelift IR for each, in the function `FnLower` is building.
+//!
+//! Raw floats. The IR's float arithmetic produces the canonical NaN (docs/IR.md), but a NaN's
+//! payload can only be seen where its bits are: a store to memory or to the state buffer, a
+//! bitcast, the bit operations fneg/fabs/fcopysign, a helper's arguments and result. Arithmetic,
+//! compares, float-to-int conversions and select give the same answer for any NaN. So arithmetic
+//! results are left *raw* and canonicalized only at those uses: a chain of float ops in a loop no
+//! longer pays a compare and a select per op on its critical path. `raw` says which Cranelift
+//! values may be raw: always (arithmetic results) or as an i8 flag computed alongside — a float
+//! local or promoted state slot carries a flag variable set with every write (1 for a raw value,
+//! 0 for an exact one such as a constant or a load, whose NaN payload must survive), and a
+//! select selects between its operands' flags. Exact values are not in `raw`.
 
 use std::collections::HashMap;
+
+use cranelift_codegen::entity::EntityRef;
+use cranelift_codegen::ir::types::I8;
 
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Value as CValue};
 use cranelift_frontend::Variable;
 
-use crate::ir::{Body, BodyInfo, ExitReason, ExtKind, Op};
+use crate::ir::{Body, BodyInfo, ExitReason, ExtKind, FloatBinOp, FloatUnOp, Op};
 
 use super::arith;
 use super::cl_type;
@@ -47,6 +61,18 @@ pub struct BodyLower<'a> {
     pub(super) fast: Option<FastCopy>,
     /// Loop headers whose test a back edge repeats in place (`fast_loop::rotations`).
     rotate: HashMap<u32, (usize, usize)>,
+    /// Float values that may be a NaN with any payload (see "Raw floats" above).
+    raw: HashMap<CValue, Raw>,
+    /// The raw flag variable of each float local (see "Raw floats").
+    local_raw: Vec<Option<Variable>>,
+}
+
+/// How a value may be raw (see "Raw floats").
+#[derive(Clone, Copy)]
+enum Raw {
+    Always,
+    /// When this i8 is 1.
+    If(CValue),
 }
 
 impl<'a> BodyLower<'a> {
@@ -73,6 +99,18 @@ impl<'a> BodyLower<'a> {
                 v
             })
             .collect();
+        let local_raw = body
+            .locals
+            .iter()
+            .map(|t| {
+                t.is_float().then(|| {
+                    let flag = fl.b.declare_var(I8);
+                    let zero = fl.b.ins().iconst(I8, 0);
+                    fl.b.def_var(flag, zero);
+                    flag
+                })
+            })
+            .collect();
         let labels = (0..body.num_labels).map(|_| fl.b.create_block()).collect();
         let loops = match marks {
             MarkSource::PerOp if fl.plan.fast_loops => super::fast_loop::plan(body, info),
@@ -82,7 +120,20 @@ impl<'a> BodyLower<'a> {
             MarkSource::PerOp if fl.plan.fast_loops => super::fast_loop::rotations(body, info, &loops),
             _ => HashMap::new(),
         };
-        BodyLower { body, info, vals, locals, labels, marks, ret, loops, fast: None, rotate }
+        BodyLower {
+            body,
+            info,
+            vals,
+            locals,
+            labels,
+            marks,
+            ret,
+            loops,
+            fast: None,
+            rotate,
+            raw: HashMap::new(),
+            local_raw,
+        }
     }
 
     fn exit_to(&self, at: usize) -> ExitTo {
@@ -106,6 +157,51 @@ impl<'a> BodyLower<'a> {
 
     fn ty(&self, id: u32) -> crate::ir::Type {
         self.info.value_types[id as usize]
+    }
+
+    /// Value `id` for a use that shows its bits: any NaN a raw value holds made canonical.
+    fn canon(&self, fl: &mut FnLower, id: u32) -> CValue {
+        let v = self.v(id);
+        match self.raw.get(&v) {
+            None => v,
+            Some(Raw::Always) => arith::canonicalize_nan(&mut fl.b, self.ty(id), v),
+            Some(Raw::If(flag)) => arith::canonicalize_nan_if(&mut fl.b, self.ty(id), *flag, v),
+        }
+    }
+
+    /// `canon` for floats, the value itself otherwise.
+    fn canon_if_float(&self, fl: &mut FnLower, id: u32) -> CValue {
+        if self.ty(id).is_float() {
+            self.canon(fl, id)
+        } else {
+            self.v(id)
+        }
+    }
+
+    /// The i8 raw flag of Cranelift value `v`: 1 if it may be raw, 0 if exact.
+    fn raw_flag(&self, fl: &mut FnLower, v: CValue) -> CValue {
+        match self.raw.get(&v) {
+            None => fl.b.ins().iconst(I8, 0),
+            Some(Raw::Always) => fl.b.ins().iconst(I8, 1),
+            Some(Raw::If(flag)) => *flag,
+        }
+    }
+
+    /// After reading a float variable whose raw flag is `flag`: if the read made a new value (an
+    /// SSA phi, numbered from `before` on), that value is raw when the flag read here says so — the
+    /// flag's own phi sits in the same block, so it is available wherever the value is. A value
+    /// the variable already held is what it was (in `raw` if raw, exact if not): recording a flag
+    /// for it here could name a flag that does not dominate its other uses.
+    fn note_read(&mut self, fl: &mut FnLower, v: CValue, before: usize, flag: Variable) {
+        if v.index() >= before && !self.raw.contains_key(&v) {
+            let f = fl.b.use_var(flag);
+            self.raw.insert(v, Raw::If(f));
+        }
+    }
+
+    fn always_raw(&mut self, v: CValue) -> CValue {
+        self.raw.insert(v, Raw::Always);
+        v
     }
 
     /// Jumps to `label`, paying fuel first on a back edge.
@@ -159,12 +255,30 @@ impl<'a> BodyLower<'a> {
     }
 
     fn lower_op(&mut self, fl: &mut FnLower, at: usize, op: &Op) -> Option<CValue> {
-        let b = &mut fl.b;
         let r = match *op {
-            Op::Const { ty, bits } => arith::constant(b, ty, bits),
-            Op::GetState { ty, offset } => fl.get_state(ty, offset),
+            Op::Const { ty, bits } => arith::constant(&mut fl.b, ty, bits),
+            Op::GetState { ty, offset } => {
+                let before = fl.b.func.dfg.num_values();
+                let v = fl.get_state(ty, offset);
+                if let Some(flag) = fl.promoted.raw_flag(offset) {
+                    self.note_read(fl, v, before, flag);
+                }
+                v
+            }
             Op::SetState { offset, value } => {
-                fl.set_state(offset, self.v(value), self.ty(value));
+                let ty = self.ty(value);
+                let v = match fl.promoted.raw_flag(offset) {
+                    // A promoted float slot keeps the value as it is, with its flag; the
+                    // write-back canonicalizes.
+                    Some(flag) => {
+                        let v = self.v(value);
+                        let f = self.raw_flag(fl, v);
+                        fl.b.def_var(flag, f);
+                        v
+                    }
+                    None => self.canon_if_float(fl, value),
+                };
+                fl.set_state(offset, v, ty);
                 return None;
             }
             Op::Load { ty, width, signed, addr } => match self.fast_host_address(fl, at) {
@@ -176,42 +290,96 @@ impl<'a> BodyLower<'a> {
                 }
             },
             Op::Store { width, addr, value } => {
+                let v = self.canon_if_float(fl, value);
                 match self.fast_host_address(fl, at) {
-                    Some((p, disp)) => fl.store_at(width as u32, p, disp, self.v(value), self.ty(value)),
+                    Some((p, disp)) => fl.store_at(width as u32, p, disp, v, self.ty(value)),
                     None => {
                         let to = self.exit_to(at);
-                        fl.store(width as u32, self.v(addr), self.v(value), self.ty(value), to);
+                        fl.store(width as u32, self.v(addr), v, self.ty(value), to);
                     }
                 }
                 return None;
             }
-            Op::LocalGet { local } => b.use_var(self.local_var(local)),
+            Op::LocalGet { local } => {
+                let before = fl.b.func.dfg.num_values();
+                let v = fl.b.use_var(self.local_var(local));
+                if let Some(flag) = self.local_raw[local as usize] {
+                    self.note_read(fl, v, before, flag);
+                }
+                v
+            }
             Op::LocalSet { local, value } => {
-                b.def_var(self.local_var(local), self.v(value));
+                let v = self.v(value);
+                if let Some(flag) = self.local_raw[local as usize] {
+                    let f = self.raw_flag(fl, v);
+                    fl.b.def_var(flag, f);
+                }
+                fl.b.def_var(self.local_var(local), v);
                 return None;
             }
             Op::Mark { .. } => return None,
             Op::IntBin { a, b: y, .. } if self.fast.as_ref().is_some_and(|f| f.pin.contains(&at)) => {
-                super::fast_loop::pinned_add(b, self.v(a), self.v(y))
+                super::fast_loop::pinned_add(&mut fl.b, self.v(a), self.v(y))
             }
-            Op::IntBin { op, a, b: y } => arith::int_bin(b, op, self.ty(a), self.v(a), self.v(y)),
-            Op::IntUn { op, a } => arith::int_un(b, op, self.v(a)),
-            Op::Icmp { cc, a, b: y } => b.ins().icmp(arith::int_cc(cc), self.v(a), self.v(y)),
-            Op::Select { cond, a, b: y } => b.ins().select(self.v(cond), self.v(a), self.v(y)),
+            Op::IntBin { op, a, b: y } => arith::int_bin(&mut fl.b, op, self.ty(a), self.v(a), self.v(y)),
+            Op::IntUn { op, a } => arith::int_un(&mut fl.b, op, self.v(a)),
+            Op::Icmp { cc, a, b: y } => fl.b.ins().icmp(arith::int_cc(cc), self.v(a), self.v(y)),
+            Op::Select { cond, a, b: y } => {
+                let (x, z) = (self.v(a), self.v(y));
+                let v = fl.b.ins().select(self.v(cond), x, z);
+                match (self.raw.get(&x).copied(), self.raw.get(&z).copied()) {
+                    (None, None) => {}
+                    (Some(Raw::Always), Some(Raw::Always)) => {
+                        self.raw.insert(v, Raw::Always);
+                    }
+                    _ => {
+                        let (fx, fz) = (self.raw_flag(fl, x), self.raw_flag(fl, z));
+                        let f = fl.b.ins().select(self.v(cond), fx, fz);
+                        self.raw.insert(v, Raw::If(f));
+                    }
+                }
+                v
+            }
             Op::Ext { kind, ty, a } => match kind {
-                ExtKind::Zext => b.ins().uextend(cl_type(ty), self.v(a)),
-                ExtKind::Sext => b.ins().sextend(cl_type(ty), self.v(a)),
-                ExtKind::Trunc => b.ins().ireduce(cl_type(ty), self.v(a)),
+                ExtKind::Zext => fl.b.ins().uextend(cl_type(ty), self.v(a)),
+                ExtKind::Sext => fl.b.ins().sextend(cl_type(ty), self.v(a)),
+                ExtKind::Trunc => fl.b.ins().ireduce(cl_type(ty), self.v(a)),
             },
-            Op::FloatBin { op, a, b: y } => arith::float_bin(b, op, self.ty(a), self.v(a), self.v(y)),
-            Op::FloatUn { op, a } => arith::float_un(b, op, self.ty(a), self.v(a)),
-            Op::Fma { a, b: y, c } => arith::fma(b, self.ty(a), self.v(a), self.v(y), self.v(c)),
-            Op::Fcmp { cc, a, b: y } => b.ins().fcmp(arith::float_cc(cc), self.v(a), self.v(y)),
-            Op::FcvtToInt { ty, signed, a } => arith::fcvt_to_int(b, ty, signed, self.v(a)),
-            Op::FcvtFromInt { ty, signed, a } => arith::fcvt_from_int(b, ty, signed, self.v(a)),
-            Op::Fpromote { a } => arith::fpromote(b, self.v(a)),
-            Op::Fdemote { a } => arith::fdemote(b, self.v(a)),
-            Op::Bitcast { ty, a } => arith::bitcast(b, ty, self.v(a)),
+            Op::FloatBin { op: FloatBinOp::Fcopysign, a, b: y } => {
+                let (x, y) = (self.canon(fl, a), self.canon(fl, y));
+                arith::float_bin(&mut fl.b, FloatBinOp::Fcopysign, x, y)
+            }
+            Op::FloatBin { op, a, b: y } => {
+                let v = arith::float_bin(&mut fl.b, op, self.v(a), self.v(y));
+                self.always_raw(v)
+            }
+            Op::FloatUn { op: FloatUnOp::Fsqrt, a } => {
+                let v = arith::float_un(&mut fl.b, FloatUnOp::Fsqrt, self.v(a));
+                self.always_raw(v)
+            }
+            Op::FloatUn { op, a } => {
+                let x = self.canon(fl, a);
+                arith::float_un(&mut fl.b, op, x)
+            }
+            Op::Fma { a, b: y, c } => {
+                let v = arith::fma(&mut fl.b, self.v(a), self.v(y), self.v(c));
+                self.always_raw(v)
+            }
+            Op::Fcmp { cc, a, b: y } => fl.b.ins().fcmp(arith::float_cc(cc), self.v(a), self.v(y)),
+            Op::FcvtToInt { ty, signed, a } => arith::fcvt_to_int(&mut fl.b, ty, signed, self.v(a)),
+            Op::FcvtFromInt { ty, signed, a } => arith::fcvt_from_int(&mut fl.b, ty, signed, self.v(a)),
+            Op::Fpromote { a } => {
+                let v = arith::fpromote(&mut fl.b, self.v(a));
+                self.always_raw(v)
+            }
+            Op::Fdemote { a } => {
+                let v = arith::fdemote(&mut fl.b, self.v(a));
+                self.always_raw(v)
+            }
+            Op::Bitcast { ty, a } => {
+                let x = self.canon_if_float(fl, a);
+                arith::bitcast(&mut fl.b, ty, x)
+            }
             Op::Label { .. } => unreachable!("labels are handled by lower_ops"),
             Op::Jump { label } => {
                 self.goto(fl, at, label);
@@ -229,25 +397,25 @@ impl<'a> BodyLower<'a> {
                 match slot {
                     Some(slot) => fl.chained_exit(slot, self.v(pc)),
                     None => {
-                        let zero = b.ins().iconst(ir::types::I64, 0);
+                        let zero = fl.b.ins().iconst(ir::types::I64, 0);
                         fl.leave_with_pc(ExitReason::Exit, self.v(pc), zero);
                     }
                 }
                 return None;
             }
             Op::Halt { pc } => {
-                let zero = b.ins().iconst(ir::types::I64, 0);
+                let zero = fl.b.ins().iconst(ir::types::I64, 0);
                 fl.leave_with_pc(ExitReason::Halt, self.v(pc), zero);
                 return None;
             }
             Op::Trap { code, pc } => {
-                let code = b.ins().iconst(ir::types::I64, code as i64);
+                let code = fl.b.ins().iconst(ir::types::I64, code as i64);
                 fl.leave_with_pc(ExitReason::Trap, self.v(pc), code);
                 return None;
             }
             Op::Call { func, ref args } => return self.call(fl, at, func, args),
             Op::Ret { value } => {
-                let vals: Vec<CValue> = value.iter().map(|v| self.v(*v)).collect();
+                let vals: Vec<CValue> = value.iter().map(|v| self.canon_if_float(fl, *v)).collect();
                 match self.ret {
                     RetMode::Return => {
                         fl.store_fuel();
@@ -290,7 +458,7 @@ impl<'a> BodyLower<'a> {
 
     fn call(&mut self, fl: &mut FnLower, at: usize, func: u32, args: &[u32]) -> Option<CValue> {
         let to = self.exit_to(at);
-        let argv: Vec<CValue> = args.iter().map(|a| self.v(*a)).collect();
+        let argv: Vec<CValue> = args.iter().map(|a| self.canon_if_float(fl, *a)).collect();
         let vb = fl.vb;
         let f = &vb.block.funcs[func as usize];
         if !fl.plan.inline[func as usize] {

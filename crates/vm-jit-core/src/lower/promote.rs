@@ -43,6 +43,8 @@ struct Slot {
     ty: Type,
     var: Variable,
     written: bool,
+    /// For a float slot: an i8 variable, 1 while `var` may hold a raw NaN (body.rs, "Raw floats").
+    raw: Option<Variable>,
 }
 
 /// The promoted slots of one function, by state offset.
@@ -134,7 +136,14 @@ impl Promoted {
             let var = b.declare_var(cl_type(ty));
             let v = b.ins().load(cl_type(ty), state_flags(), state, off as i32);
             b.def_var(var, v);
-            slots.insert(off, Slot { ty, var, written });
+            // The value loaded is exact: not raw.
+            let raw = ty.is_float().then(|| {
+                let flag = b.declare_var(ir::types::I8);
+                let zero = b.ins().iconst(ir::types::I8, 0);
+                b.def_var(flag, zero);
+                flag
+            });
+            slots.insert(off, Slot { ty, var, written, raw });
         }
         Promoted { slots }
     }
@@ -148,11 +157,21 @@ impl Promoted {
         })
     }
 
-    /// Stores every slot the function may have written back to the state buffer.
+    /// The raw flag variable of float slot `offset`, if promoted.
+    pub fn raw_flag(&self, offset: u32) -> Option<Variable> {
+        self.slots.get(&offset).and_then(|s| s.raw)
+    }
+
+    /// Stores every slot the function may have written back to the state buffer; a float slot
+    /// holding a raw value is canonicalized on the way (body.rs, "Raw floats").
     pub fn write_back(&self, b: &mut FunctionBuilder, state: CValue) {
         for (off, s) in &self.slots {
             if s.written {
-                let v = b.use_var(s.var);
+                let mut v = b.use_var(s.var);
+                if let Some(flag) = s.raw {
+                    let raw = b.use_var(flag);
+                    v = super::arith::canonicalize_nan_if(b, s.ty, raw, v);
+                }
                 b.ins().store(state_flags(), v, state, *off as i32);
             }
         }
