@@ -345,6 +345,20 @@ pub fn run_interp(block: Block, state: &mut [u8], memory: &mut [u8], fuel: u64) 
     crate::interp::run(&vb, state, memory, fuel, &AtomicU32::new(0)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Runs `vb` against `state` and 64 bytes of zeroed memory: in the interpreter (`level` None) or
+/// compiled at `level`.
+pub fn run_at(vb: &VerifiedBlock, level: Option<crate::backend::OptLevel>, state: &mut [u8], fuel: u64) -> RunOutcome {
+    use crate::backend::{BackendConfig, CraneliftBackend};
+    let mut mem = vec![0u8; 64];
+    match level {
+        None => run_interp(vb.block.clone(), state, &mut mem, fuel),
+        Some(level) => {
+            let mut be = CraneliftBackend::new(BackendConfig::with_opt_level(level)).unwrap();
+            be.compile(vb).unwrap().run(state, &mut mem, fuel, None).unwrap()
+        }
+    }
+}
+
 /// A state buffer with the given i64 words at offsets 0, 8, 16, … (little-endian), `size` bytes.
 pub fn state_with(size: usize, words: &[(u32, u64)]) -> Vec<u8> {
     let mut s = vec![0u8; size];

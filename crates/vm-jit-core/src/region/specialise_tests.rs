@@ -2,9 +2,9 @@
 //! regions with the guard holding and failing.
 
 use super::specialise::*;
-use crate::backend::{BackendConfig, CraneliftBackend, OptLevel};
+use crate::backend::OptLevel;
 use crate::ir::{print_verified, verify, ExitReason, IntBinOp, IntCC, Op, Type::*, VerifiedBlock};
-use crate::testing::{state_with, word, BlockBuilder};
+use crate::testing::{run_at as run, state_with, word, BlockBuilder};
 
 /// `x = 1; n = 0; loop { if x == 1 break; x = x & 1 ? x * r7 + 1 : x >> r6; n++ }` over the state
 /// (x at 24, n at 72, r6 at 48, r7 at 56): the collatz inner loop of bench/regions.js, with the
@@ -53,17 +53,6 @@ fn collatz_block() -> VerifiedBlock {
 
 fn input(start: u64, r6: u64, r7: u64) -> Vec<u8> {
     state_with(128, &[(8, start), (48, r6), (56, r7)])
-}
-
-fn run(vb: &VerifiedBlock, level: Option<OptLevel>, state: &mut [u8], fuel: u64) -> crate::exec::RunOutcome {
-    let mut mem = vec![0u8; 64];
-    match level {
-        None => crate::testing::run_interp(vb.block.clone(), state, &mut mem, fuel),
-        Some(level) => {
-            let mut be = CraneliftBackend::new(BackendConfig::with_opt_level(level)).unwrap();
-            be.compile(vb).unwrap().run(state, &mut mem, fuel, None).unwrap()
-        }
-    }
 }
 
 #[test]

@@ -1,10 +1,9 @@
 //! Regions by example; `tests/region_differential.rs` checks them on random blocks.
 
 use super::*;
-use crate::backend::{BackendConfig, CraneliftBackend, OptLevel};
-use crate::exec::RunOutcome;
+use crate::backend::OptLevel;
 use crate::ir::{print_verified, verify, ExitReason, IntCC, Type::*, VerifiedBlock};
-use crate::testing::{state_with, word, BlockBuilder};
+use crate::testing::{run_at as run, state_with, word, BlockBuilder};
 
 /// A guest loop split over two blocks, as a translator emits it:
 /// `A (0x100): x1 += 1; goto B` and `B (0x200): if x1 < x2 goto A else exit 0x300`.
@@ -29,17 +28,6 @@ fn two_block_loop() -> (VerifiedBlock, VerifiedBlock) {
         m.exit_const(0x300);
     });
     (verify(a).unwrap(), verify(b).unwrap())
-}
-
-fn run(vb: &VerifiedBlock, level: Option<OptLevel>, state: &mut [u8], fuel: u64) -> RunOutcome {
-    let mut mem = vec![0u8; 64];
-    match level {
-        None => crate::testing::run_interp(vb.block.clone(), state, &mut mem, fuel),
-        Some(level) => {
-            let mut be = CraneliftBackend::new(BackendConfig::with_opt_level(level)).unwrap();
-            be.compile(vb).unwrap().run(state, &mut mem, fuel, None).unwrap()
-        }
-    }
 }
 
 #[test]
