@@ -16,19 +16,19 @@
 
 #[path = "support/random_block.rs"]
 mod random_block;
+#[path = "support/runs.rs"]
+mod runs;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::AtomicU32;
 use std::time::Instant;
 
 use random_block::{block_rng, env_u64, random_block, random_bytes, Env, Rng};
+use runs::{first_difference, run_compiled, run_interp, Input, Run};
 use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
-use vm_jit_core::interp;
 use vm_jit_core::ir::*;
 use vm_jit_core::lower::plan::DEFAULT_INLINE_BUDGET;
 use vm_jit_core::testing::{word, BlockBuilder, BodyBuilder};
-use vm_jit_core::RunOutcome;
 use Type::*;
 
 const DEFAULT_SEED: u64 = 0x5eed_d1ff_0000_0001;
@@ -64,67 +64,6 @@ thread_local! {
     static TIERS: RefCell<Vec<Tier>> = RefCell::new(make_tiers());
 }
 
-#[derive(Clone, Debug)]
-struct Input {
-    state: Vec<u8>,
-    mem: Vec<u8>,
-    fuel: u64,
-    interrupt: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct Run {
-    out: RunOutcome,
-    state: Vec<u8>,
-    mem: Vec<u8>,
-}
-
-fn run_interp(vb: &VerifiedBlock, input: &Input) -> Run {
-    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
-    let flag = AtomicU32::new(input.interrupt as u32);
-    let out = interp::run(vb, &mut state, &mut mem, input.fuel, &flag).expect("interpreter run");
-    Run { out, state, mem }
-}
-
-fn run_compiled(tier: &mut Tier, vb: &VerifiedBlock, input: &Input) -> Result<Run, String> {
-    let code = tier.backend.compile(vb).map_err(|e| format!("compile failed: {e}"))?;
-    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
-    let flag = AtomicU32::new(input.interrupt as u32);
-    let out = code.run(&mut state, &mut mem, input.fuel, Some(&flag)).map_err(|e| format!("run failed: {e}"))?;
-    Ok(Run { out, state, mem })
-}
-
-/// The first way `got` differs from `want`, if any.
-fn first_difference(want: &Run, got: &Run) -> Option<String> {
-    let (w, g) = (&want.out, &got.out);
-    if w.reason != g.reason {
-        return Some(format!("exit reason: interpreter {:?}, compiled {:?}", w.reason, g.reason));
-    }
-    if w.pc != g.pc {
-        return Some(format!("exit pc: interpreter {:#x}, compiled {:#x}", w.pc, g.pc));
-    }
-    if w.aux != g.aux {
-        return Some(format!("aux (trap code / fault address): interpreter {:#x}, compiled {:#x}", w.aux, g.aux));
-    }
-    if w.fuel_left != g.fuel_left {
-        return Some(format!("fuel left: interpreter {}, compiled {}", w.fuel_left, g.fuel_left));
-    }
-    for (what, a, b) in [("state", &want.state, &got.state), ("memory", &want.mem, &got.mem)] {
-        if let Some(i) = a.iter().zip(b.iter()).position(|(x, y)| x != y) {
-            let word_at = i & !7;
-            let end = (word_at + 8).min(a.len());
-            return Some(format!(
-                "{what} byte {i}: interpreter {:#04x}, compiled {:#04x} (bytes {word_at}..{end}: interpreter {:02x?}, compiled {:02x?})",
-                a[i],
-                b[i],
-                &a[word_at..end],
-                &b[word_at..end]
-            ));
-        }
-    }
-    None
-}
-
 /// Where the time goes (seconds).
 #[derive(Default)]
 struct Timings {
@@ -147,8 +86,8 @@ fn check_tiers(
     let t1 = Instant::now();
     timings.interpret += (t1 - t0).as_secs_f64();
     for tier in tiers.iter_mut() {
-        let problem = match run_compiled(tier, vb, input) {
-            Ok(got) => first_difference(&want, &got),
+        let problem = match run_compiled(&mut tier.backend, vb, input) {
+            Ok(got) => first_difference(&want, &got, ("interpreter", "compiled"), true),
             Err(e) => Some(e),
         };
         if let Some(problem) = problem {

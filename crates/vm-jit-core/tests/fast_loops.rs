@@ -18,16 +18,15 @@
 
 #[path = "support/random_block.rs"]
 mod random_block;
-
-use std::sync::atomic::AtomicU32;
+#[path = "support/runs.rs"]
+mod runs;
 
 use random_block::{env_u64, random_bytes, Rng};
+use runs::{first_difference, run_compiled, run_interp, Input};
 use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
-use vm_jit_core::interp;
 use vm_jit_core::ir::*;
 use vm_jit_core::lower::fast_loop;
 use vm_jit_core::testing::{BlockBuilder, BodyBuilder};
-use vm_jit_core::RunOutcome;
 use Type::*;
 
 const DEFAULT_SEED: u64 = 0x5eed_f457_100b_0001;
@@ -38,20 +37,6 @@ const START: u32 = 96;
 const BASE: u32 = 104;
 const STEP: u32 = 112;
 const OUT: u32 = 80;
-
-#[derive(Clone, Debug, PartialEq)]
-struct Run {
-    out: RunOutcome,
-    state: Vec<u8>,
-    mem: Vec<u8>,
-}
-
-struct Input {
-    state: Vec<u8>,
-    mem: Vec<u8>,
-    fuel: u64,
-    interrupt: bool,
-}
 
 fn backends() -> Vec<(&'static str, CraneliftBackend)> {
     let level = |opt_level| BackendConfig { verify: true, ..BackendConfig::with_opt_level(opt_level) };
@@ -65,27 +50,10 @@ fn backends() -> Vec<(&'static str, CraneliftBackend)> {
 }
 
 fn check(backends: &mut [(&'static str, CraneliftBackend)], vb: &VerifiedBlock, input: &Input, what: &str) {
-    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
-    let flag = AtomicU32::new(input.interrupt as u32);
-    let out = interp::run(vb, &mut state, &mut mem, input.fuel, &flag).expect("interpreter");
-    let want = Run { out, state, mem };
+    let want = run_interp(vb, input);
     for (name, be) in backends.iter_mut() {
-        let code =
-            be.compile(vb).unwrap_or_else(|e| panic!("{what}: {name} compile failed: {e}\n{}", print(&vb.block)));
-        let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
-        let flag = AtomicU32::new(input.interrupt as u32);
-        let out = code.run(&mut state, &mut mem, input.fuel, Some(&flag)).unwrap();
-        let got = Run { out, state, mem };
-        if got != want {
-            let diff = if got.out != want.out {
-                format!("outcome: interpreter {:?}, compiled {:?}", want.out, got.out)
-            } else if got.state != want.state {
-                let i = got.state.iter().zip(&want.state).position(|(a, b)| a != b).unwrap();
-                format!("state byte {i}: interpreter {:#x}, compiled {:#x}", want.state[i], got.state[i])
-            } else {
-                let i = got.mem.iter().zip(&want.mem).position(|(a, b)| a != b).unwrap();
-                format!("memory byte {i}: interpreter {:#x}, compiled {:#x}", want.mem[i], got.mem[i])
-            };
+        let got = run_compiled(be, vb, input).unwrap_or_else(|e| panic!("{what}: {name}: {e}\n{}", print(&vb.block)));
+        if let Some(diff) = first_difference(&want, &got, ("interpreter", "compiled"), true) {
             panic!(
                 "{what}: {name} differs from the interpreter: {diff}\n  input: fuel {}, interrupt {}, memory {} bytes, \
                  n {}, start {}, base {}, step {}\n{}",

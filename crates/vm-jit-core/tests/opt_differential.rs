@@ -22,37 +22,23 @@
 mod emu_block;
 #[path = "support/random_block.rs"]
 mod random_block;
+#[path = "support/runs.rs"]
+mod runs;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use random_block::{block_rng, env_u64, random_block, random_bytes, Env, Rng};
+use runs::{first_difference, run_compiled, run_interp, Input};
 use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
-use vm_jit_core::interp;
 use vm_jit_core::ir::*;
 use vm_jit_core::opt::{OptimizationPass, Optimizer};
-use vm_jit_core::RunOutcome;
 
 const DEFAULT_SEED: u64 = 0x0b71_d1ff_0000_0001;
 const DEFAULT_COUNT: u64 = 10_000;
 const STATE_LEN: u32 = 256;
-
-#[derive(Clone, Debug)]
-struct Input {
-    state: Vec<u8>,
-    mem: Vec<u8>,
-    fuel: u64,
-    interrupt: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct Run {
-    out: RunOutcome,
-    state: Vec<u8>,
-    mem: Vec<u8>,
-}
 
 fn random_input(rng: &mut Rng, mem_len: u64) -> Input {
     let state = random_bytes(rng, STATE_LEN as usize);
@@ -82,43 +68,6 @@ fn block_and_input(seed: u64, i: u64) -> (Block, Input) {
         let input = random_input(&mut rng, mem_len);
         (block, input)
     }
-}
-
-fn run_interp(vb: &VerifiedBlock, input: &Input) -> Run {
-    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
-    let flag = AtomicU32::new(input.interrupt as u32);
-    let out = interp::run(vb, &mut state, &mut mem, input.fuel, &flag).expect("interpreter run");
-    Run { out, state, mem }
-}
-
-fn run_compiled(backend: &mut CraneliftBackend, vb: &VerifiedBlock, input: &Input) -> Result<Run, String> {
-    let code = backend.compile(vb).map_err(|e| format!("compile failed: {e}"))?;
-    let (mut state, mut mem) = (input.state.clone(), input.mem.clone());
-    let flag = AtomicU32::new(input.interrupt as u32);
-    let out = code.run(&mut state, &mut mem, input.fuel, Some(&flag)).map_err(|e| format!("run failed: {e}"))?;
-    Ok(Run { out, state, mem })
-}
-
-/// The first way `got` differs from `want`, if any.
-fn first_difference(want: &Run, got: &Run) -> Option<String> {
-    let (w, g) = (&want.out, &got.out);
-    if w != g {
-        return Some(format!("outcome: original {w:?}, optimised {g:?}"));
-    }
-    for (what, a, b) in [("state", &want.state, &got.state), ("memory", &want.mem, &got.mem)] {
-        if let Some(i) = a.iter().zip(b.iter()).position(|(x, y)| x != y) {
-            let at = i & !7;
-            let end = (at + 8).min(a.len());
-            return Some(format!(
-                "{what} byte {i}: original {:#04x}, optimised {:#04x} (bytes {at}..{end}: {:02x?} vs {:02x?})",
-                a[i],
-                b[i],
-                &a[at..end],
-                &b[at..end]
-            ));
-        }
-    }
-    None
 }
 
 /// The variants checked on every block: each pass alone, state then memory forwarding, and the
@@ -232,7 +181,7 @@ fn check_block(
         let t = Instant::now();
         let got = run_interp(&out, &input);
         totals.interp_time += t.elapsed();
-        if let Some(problem) = first_difference(&want, &got) {
+        if let Some(problem) = first_difference(&want, &got, ("original", "optimised"), true) {
             fail("interpreter", &problem);
         }
         if compiled.contains(&bytes) {
@@ -243,7 +192,7 @@ fn check_block(
         let backend = if pipeline { &mut backends.verifying } else { &mut backends.fast };
         match run_compiled(backend, &out, &input) {
             Ok(got) => {
-                if let Some(problem) = first_difference(&want, &got) {
+                if let Some(problem) = first_difference(&want, &got, ("original", "optimised"), true) {
                     fail("compiled, speed", &problem);
                 }
             }

@@ -31,12 +31,15 @@
 mod emu_block;
 #[path = "support/random_block.rs"]
 mod random_block;
+#[path = "support/runs.rs"]
+mod runs;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use random_block::{block_rng, env_u64, random_block, random_bytes, Env, Rng};
+use runs::{first_difference, interp_on, run_compiled, run_interp, Input, Run};
 use vm_jit_core::backend::{BackendConfig, CraneliftBackend, OptLevel};
 use vm_jit_core::interp;
 use vm_jit_core::ir::*;
@@ -44,7 +47,6 @@ use vm_jit_core::opt::{OptimizationPass, Optimizer};
 use vm_jit_core::region::{
     read_only_slots, specialise, specialise_on, stitch, RegionLimits, SlotValue, SpecialiseLimits,
 };
-use vm_jit_core::RunOutcome;
 
 const DEFAULT_SEED: u64 = 0x0b71_d1ff_0000_0002;
 const DEFAULT_COUNT: u64 = 10_000;
@@ -57,19 +59,9 @@ const PLENTY: u64 = 200_000;
 /// Block transitions the member-by-member reference may take before the case counts as endless.
 const MAX_STEPS: usize = 2_000;
 
-#[derive(Clone, Debug, PartialEq)]
-struct Run {
-    out: RunOutcome,
-    state: Vec<u8>,
-    mem: Vec<u8>,
-}
-
 struct Case {
     members: Vec<VerifiedBlock>,
-    state: Vec<u8>,
-    mem: Vec<u8>,
-    fuel: u64,
-    interrupt: bool,
+    input: Input,
 }
 
 /// Re-aims the main body's constant exits: a member pc (three in four) or a pc outside.
@@ -119,7 +111,7 @@ fn make_case(seed: u64, i: u64) -> Case {
         0..=3 => rng.below(40),
         _ => rng.below(3000),
     };
-    Case { members, state, mem, fuel, interrupt: rng.chance(3) }
+    Case { members, input: Input { state, mem, fuel, interrupt: rng.chance(3) } }
 }
 
 /// One member: emulator-like (its register presets written into `state`) or general.
@@ -133,21 +125,6 @@ fn generate_member(rng: &mut Rng, state: &mut [u8], emu_only: bool) -> Block {
     } else {
         random_block(rng, &Env { state_len: STATE_LEN, mem_len: MEM_LEN })
     }
-}
-
-fn interp_run(vb: &VerifiedBlock, state: &[u8], mem: &[u8], fuel: u64, interrupt: bool) -> Run {
-    let (mut state, mut mem) = (state.to_vec(), mem.to_vec());
-    let flag = AtomicU32::new(interrupt as u32);
-    let out = interp::run(vb, &mut state, &mut mem, fuel, &flag).expect("interpreter run");
-    Run { out, state, mem }
-}
-
-fn compiled_run(be: &mut CraneliftBackend, vb: &VerifiedBlock, case: &Case) -> Result<Run, String> {
-    let code = be.compile(vb).map_err(|e| format!("compile failed: {e}"))?;
-    let (mut state, mut mem) = (case.state.clone(), case.mem.clone());
-    let flag = AtomicU32::new(case.interrupt as u32);
-    let out = code.run(&mut state, &mut mem, case.fuel, Some(&flag)).map_err(|e| format!("run failed: {e}"))?;
-    Ok(Run { out, state, mem })
 }
 
 /// Runs the members one after the other from `pc` (plenty of fuel, no interrupt). None if it
@@ -181,21 +158,6 @@ fn has_loops(vb: &VerifiedBlock) -> bool {
             _ => false,
         })
     })
-}
-
-/// The first way `got` differs from `want`; fuel compared only when `fuel` is set.
-fn difference(want: &Run, got: &Run, fuel: bool) -> Option<String> {
-    let (w, g) = (&want.out, &got.out);
-    let same = w.reason == g.reason && w.pc == g.pc && w.aux == g.aux && (!fuel || w.fuel_left == g.fuel_left);
-    if !same {
-        return Some(format!("outcome: want {w:?}, got {g:?}"));
-    }
-    for (what, a, b) in [("state", &want.state, &got.state), ("memory", &want.mem, &got.mem)] {
-        if let Some(i) = a.iter().zip(b.iter()).position(|(x, y)| x != y) {
-            return Some(format!("{what} byte {i}: want {:#04x}, got {:#04x}", a[i], b[i]));
-        }
-    }
-    None
 }
 
 #[derive(Default)]
@@ -259,19 +221,19 @@ fn check_case(seed: u64, i: u64, e: &mut Engines, t: &mut Totals) {
         panic!(
             "{what}\n  {}\n  {problem}\n  input: fuel {}, interrupt {}\nregion:\n{}",
             context(),
-            case.fuel,
-            case.interrupt,
+            case.input.fuel,
+            case.input.interrupt,
             print_verified(rb)
         )
     };
 
     // 1. every engine runs the stitched block alike
-    let want = interp_run(rb, &case.state, &case.mem, case.fuel, case.interrupt);
+    let want = run_interp(rb, &case.input);
     *t.reasons.entry(want.out.reason.name()).or_default() += 1;
     for (name, be) in [("none", &mut e.none), ("speed", &mut e.speed)] {
-        match compiled_run(be, rb, &case) {
+        match run_compiled(be, rb, &case.input) {
             Ok(got) => {
-                if let Some(p) = difference(&want, &got, true) {
+                if let Some(p) = first_difference(&want, &got, ("want", "got"), true) {
                     fail(&format!("compiled region ({name}) differs from the interpreter"), &p);
                 }
             }
@@ -283,17 +245,17 @@ fn check_case(seed: u64, i: u64, e: &mut Engines, t: &mut Totals) {
     for (name, o) in &e.passes {
         let (out, _) =
             o.optimize(rb).unwrap_or_else(|err| fail(&format!("{name} failed on the region"), &err.to_string()));
-        let got = interp_run(&out, &case.state, &case.mem, case.fuel, case.interrupt);
-        if let Some(p) = difference(&want, &got, true) {
+        let got = run_interp(&out, &case.input);
+        if let Some(p) = first_difference(&want, &got, ("want", "got"), true) {
             fail(
                 &format!("{name} changed the region's result (interpreter)\noptimised:\n{}", print_verified(&out)),
                 &p,
             );
         }
         if name == "default pipeline" {
-            match compiled_run(&mut e.speed, &out, &case) {
+            match run_compiled(&mut e.speed, &out, &case.input) {
                 Ok(got) => {
-                    if let Some(p) = difference(&want, &got, true) {
+                    if let Some(p) = first_difference(&want, &got, ("want", "got"), true) {
                         fail("the optimised region compiled at speed differs", &p);
                     }
                 }
@@ -308,10 +270,10 @@ fn check_case(seed: u64, i: u64, e: &mut Engines, t: &mut Totals) {
     }
 
     // 3. the region ends as its members do
-    let Some(reference) = members_run(&case.members, rb.block.pc, &case.state, &case.mem) else { return };
+    let Some(reference) = members_run(&case.members, rb.block.pc, &case.input.state, &case.input.mem) else { return };
     t.compared_with_members += 1;
-    let whole = interp_run(rb, &case.state, &case.mem, PLENTY, false);
-    if let Some(p) = difference(&reference, &whole, false) {
+    let whole = interp_on(rb, &case.input.state, &case.input.mem, PLENTY, false);
+    if let Some(p) = first_difference(&reference, &whole, ("want", "got"), false) {
         fail("the region does not end as its member blocks do", &p);
     }
 
@@ -321,7 +283,7 @@ fn check_case(seed: u64, i: u64, e: &mut Engines, t: &mut Totals) {
         t.resumed += 1;
         match members_run(&case.members, want.out.pc, &want.state, &want.mem) {
             Some(resumed) => {
-                if let Some(p) = difference(&reference, &resumed, false) {
+                if let Some(p) = first_difference(&reference, &resumed, ("want", "got"), false) {
                     fail(
                         &format!(
                             "resuming at {:#x} after {:?} does not end as the members do",
@@ -350,7 +312,7 @@ fn check_specialised(seed: u64, i: u64, rb: &VerifiedBlock, case: &Case, want: &
     for _ in 0..rng.range(1, 4) {
         let (offset, ty, _) = slots[rng.below(slots.len() as u64) as usize];
         if !chosen.iter().any(|s| s.offset == offset && s.ty == ty) {
-            chosen.push(SlotValue { offset, ty, bits: value_in(&case.state, offset, ty) });
+            chosen.push(SlotValue { offset, ty, bits: value_in(&case.input.state, offset, ty) });
         }
     }
     let mut failing = chosen.clone();
@@ -358,7 +320,7 @@ fn check_specialised(seed: u64, i: u64, rb: &VerifiedBlock, case: &Case, want: &
     failing[k].bits ^= 1u64 << rng.below(failing[k].ty.bits() as u64);
     // Guard holding: the runtime's own choice of slots when it finds any worth it (what tier 2
     // runs), else the random ones. Guard failing: the random ones with one value changed.
-    let holding = match specialise(rb, &case.state, SpecialiseLimits::default()).expect("specialise") {
+    let holding = match specialise(rb, &case.input.state, SpecialiseLimits::default()).expect("specialise") {
         Some(sp) => ("guard holding, the runtime's choice", sp.block),
         None => ("guard holding", specialise_on(rb, &chosen).expect("specialise_on a read-only slot")),
     };
@@ -369,20 +331,20 @@ fn check_specialised(seed: u64, i: u64, rb: &VerifiedBlock, case: &Case, want: &
             format!(
                 "specialised ({what}) on {chosen:?}: seed {seed:#x}, case {i} (rerun alone: VMJIT_SEED={seed:#x} \
                  VMJIT_REGION_DIFF_INDEX={i})\n  input: fuel {}, interrupt {}\nspecialised:\n{}",
-                case.fuel,
-                case.interrupt,
+                case.input.fuel,
+                case.input.interrupt,
                 print_verified(&vb)
             )
         };
-        let got = interp_run(&vb, &case.state, &case.mem, case.fuel, case.interrupt);
-        if let Some(p) = difference(want, &got, true) {
+        let got = run_interp(&vb, &case.input);
+        if let Some(p) = first_difference(want, &got, ("want", "got"), true) {
             panic!("the specialised region differs from the region (interpreter): {p}\n  {}", context());
         }
         let (out, _) =
             main_pipeline.optimize(&vb).unwrap_or_else(|err| panic!("pipeline failed: {err}\n  {}", context()));
-        match compiled_run(&mut e.speed, &out, case) {
+        match run_compiled(&mut e.speed, &out, &case.input) {
             Ok(got) => {
-                if let Some(p) = difference(want, &got, true) {
+                if let Some(p) = first_difference(want, &got, ("want", "got"), true) {
                     panic!("the specialised, optimised region compiled at speed differs: {p}\n  {}", context());
                 }
             }
