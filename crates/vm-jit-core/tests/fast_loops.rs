@@ -37,6 +37,8 @@ const START: u32 = 96;
 const BASE: u32 = 104;
 const STEP: u32 = 112;
 const OUT: u32 = 80;
+/// The induction variable when the loop keeps it in a state slot (a guest register).
+const IV: u32 = 120;
 
 fn backends() -> Vec<(&'static str, CraneliftBackend)> {
     let level = |opt_level| BackendConfig { verify: true, ..BackendConfig::with_opt_level(opt_level) };
@@ -151,7 +153,14 @@ enum Step {
 
 /// A random loop block; see the module comment.
 fn loop_block(rng: &mut Rng) -> Block {
-    let top_tested = rng.chance(70);
+    let top_tested = rng.chance(60);
+    // Bottom tests: the `brif` is the back edge, or it branches to a label whose `jump` is (the
+    // shape a stitched guest region has), and it tests the new value or re-reads the variable.
+    let bottom_via_label = rng.chance(50);
+    let reread = rng.chance(30);
+    let iv_in_state = rng.chance(40);
+    // A near miss: the loop also reads half of the induction variable's slot.
+    let overlap = iv_in_state && rng.chance(15);
     let nested = rng.chance(15);
     let accesses: Vec<(Addr, u8, bool)> =
         (0..rng.range(1, 3)).map(|_| (random_addr(rng), rng.pick(&[1u8, 2, 4, 8]), rng.chance(40))).collect();
@@ -161,7 +170,23 @@ fn loop_block(rng: &mut Rng) -> Block {
         6 | 7 => Step::Local,
         _ => Step::State,
     };
-    let cc = rng.pick(&[IntCC::Ult, IntCC::Ult, IntCC::Ne, IntCC::Ugt, IntCC::Uge, IntCC::Ule, IntCC::Eq, IntCC::Slt]);
+    let cc = rng.pick(&[
+        IntCC::Ult,
+        IntCC::Ult,
+        IntCC::Ne,
+        IntCC::Ugt,
+        IntCC::Uge,
+        IntCC::Ule,
+        IntCC::Eq,
+        IntCC::Slt,
+        IntCC::Sgt,
+        IntCC::Sge,
+        IntCC::Sle,
+    ]);
+    // A near miss: the signed test the wrong way round (stays while iv > n).
+    let reversed = rng.chance(5);
+    // Stays while iv <= n instead of iv < n.
+    let inclusive = rng.chance(30);
     let side_exit = rng.chance(20);
     // How loads accumulate: associative ops make a reduction the unrolled group splits; sub and
     // the operand order are there to be left alone.
@@ -194,25 +219,40 @@ fn loop_block(rng: &mut Rng) -> Block {
             b.local_set(outer, z);
             b.bind(top);
         }
-        b.local_set(i, s0);
+        let get_iv = |b: &mut BodyBuilder| if iv_in_state { b.get_state(I64, IV) } else { b.local_get(i) };
+        let set_iv = |b: &mut BodyBuilder, x: Value| if iv_in_state { b.set_state(IV, x) } else { b.local_set(i, x) };
+        set_iv(b, s0);
         let head = b.new_label();
         let after = b.new_label();
         b.jump(head);
         b.bind(head);
         b.mark(0x4010);
-        let iv = b.local_get(i);
+        let iv = get_iv(b);
         let test = |b: &mut BodyBuilder, iv: Value, stay: Label, leave: Label| {
-            // The exit test in one of its foldable forms (and one that is not: slt).
+            // The exit test in each of its foldable forms (stays while iv < n), or reversed.
             match cc {
+                _ if reversed => {
+                    let c = b.icmp(IntCC::Sgt, iv, n);
+                    b.brif(c, stay, leave)
+                }
+                IntCC::Ult | IntCC::Slt | IntCC::Ugt | IntCC::Sgt if inclusive => {
+                    // iv <= n as !(n < iv) or !(iv > n)
+                    let c = if matches!(cc, IntCC::Ult | IntCC::Slt) { b.icmp(cc, n, iv) } else { b.icmp(cc, iv, n) };
+                    b.brif(c, leave, stay)
+                }
+                IntCC::Ule | IntCC::Sle | IntCC::Uge | IntCC::Sge if inclusive => {
+                    let c = if matches!(cc, IntCC::Ule | IntCC::Sle) { b.icmp(cc, iv, n) } else { b.icmp(cc, n, iv) };
+                    b.brif(c, stay, leave)
+                }
                 IntCC::Ult | IntCC::Ne | IntCC::Slt => {
                     let c = b.icmp(cc, iv, n);
                     b.brif(c, stay, leave)
                 }
-                IntCC::Ugt => {
+                IntCC::Ugt | IntCC::Sgt => {
                     let c = b.icmp(cc, n, iv);
                     b.brif(c, stay, leave)
                 }
-                IntCC::Uge | IntCC::Eq => {
+                IntCC::Uge | IntCC::Eq | IntCC::Sge => {
                     let c = b.icmp(cc, iv, n);
                     b.brif(c, leave, stay)
                 }
@@ -257,13 +297,26 @@ fn loop_block(rng: &mut Rng) -> Block {
             Step::Local => b.local_get(stepl),
             Step::State => b.get_state(I64, STEP),
         };
+        if overlap {
+            let half = b.get_state(I32, IV + 4);
+            b.set_state(OUT + 24, half);
+        }
         let iv2 = b.add(iv, sv);
-        b.local_set(i, iv2);
+        set_iv(b, iv2);
         if top_tested {
             b.jump(head);
         } else {
             b.mark(0x4030);
-            test(b, iv2, head, after);
+            let x = if reread { get_iv(b) } else { iv2 };
+            if bottom_via_label {
+                let back = b.new_label();
+                test(b, x, back, after);
+                b.bind(back);
+                b.mark(0x4038);
+                b.jump(head);
+            } else {
+                test(b, x, head, after);
+            }
         }
         b.bind(after);
         if let Some(seen) = seen {
@@ -287,7 +340,7 @@ fn loop_block(rng: &mut Rng) -> Block {
         b.bind(done);
         let a = b.local_get(acc);
         b.set_state(OUT, a);
-        let x = b.local_get(i);
+        let x = get_iv(b);
         b.set_state(OUT + 16, x);
         b.exit_const(0x4040);
     })
@@ -301,13 +354,16 @@ fn random_input(rng: &mut Rng) -> Input {
     } as usize;
     let mut state = random_bytes(rng, STATE_LEN);
     let mem = random_bytes(rng, mem_len);
-    let start = match rng.below(8) {
+    let start = match rng.below(9) {
         0 => u64::MAX - rng.below(20),
+        8 => (1 << 63) - rng.below(20),
         1 => rng.below(2 * mem_len as u64 + 2),
         _ => rng.below(20),
     };
-    let n = match rng.below(8) {
+    let n = match rng.below(9) {
         0 => u64::MAX - rng.below(20),
+        8 => (1u64 << 63).wrapping_add(rng.below(20)).wrapping_sub(10),
+        7 if rng.chance(30) => u64::MAX,
         1 => rng.below(20),
         _ => start.wrapping_add(rng.below(3000)),
     };
@@ -340,7 +396,7 @@ fn random_loops_agree_with_the_interpreter() {
     let count = env_u64("VMJIT_FAST_LOOP_COUNT").unwrap_or(3000);
     eprintln!("fast loops: VMJIT_SEED={seed:#x} VMJIT_FAST_LOOP_COUNT={count}");
     let mut backends = backends();
-    let (mut planned, mut folded, mut covered, mut unrolled, mut reducing) = (0, 0, 0, 0, 0);
+    let (mut planned, mut folded, mut covered, mut unrolled, mut reducing, mut in_state) = (0, 0, 0, 0, 0, 0);
     for index in 0..count {
         let mut rng = Rng::new(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let block = loop_block(&mut rng);
@@ -352,6 +408,7 @@ fn random_loops_agree_with_the_interpreter() {
             covered += !p.covered.is_empty() as u32;
             unrolled += (p.unroll > 1) as u32;
             reducing += !p.reductions.is_empty() as u32;
+            in_state += matches!(p.iv, fast_loop::LoopVar::State(_)) as u32;
         }
         for _ in 0..3 {
             let input = random_input(&mut rng);
@@ -360,12 +417,13 @@ fn random_loops_agree_with_the_interpreter() {
     }
     eprintln!(
         "fast loops: {planned} of {count} planned, {folded} with the exit test folded, {covered} with covered accesses, \
-         {unrolled} unrolled, {reducing} with reductions"
+         {unrolled} unrolled, {reducing} with reductions, {in_state} counting in a state slot"
     );
     if count >= 1000 {
         assert!(planned * 2 > count as u32, "too few loops planned: {planned} of {count}");
         assert!(folded * 4 > count as u32 && covered * 4 > count as u32 && unrolled * 10 > count as u32);
         assert!(reducing * 50 > count as u32, "too few reductions: {reducing} of {count}");
+        assert!(in_state * 5 > count as u32, "too few state-slot loops: {in_state} of {count}");
     }
 }
 

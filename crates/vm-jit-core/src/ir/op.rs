@@ -143,6 +143,21 @@ impl IntCC {
     pub fn name(self) -> &'static str {
         ["eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"][self as usize]
     }
+
+    /// The condition with the operands exchanged: `a cc b` is `b cc.swapped() a`.
+    pub fn swapped(self) -> IntCC {
+        match self {
+            IntCC::Eq | IntCC::Ne => self,
+            IntCC::Slt => IntCC::Sgt,
+            IntCC::Sle => IntCC::Sge,
+            IntCC::Sgt => IntCC::Slt,
+            IntCC::Sge => IntCC::Sle,
+            IntCC::Ult => IntCC::Ugt,
+            IntCC::Ule => IntCC::Uge,
+            IntCC::Ugt => IntCC::Ult,
+            IntCC::Uge => IntCC::Ule,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -247,6 +247,15 @@ impl<'a> BodyLower<'a> {
             return true;
         }
         debug_assert!(open, "verified IR has no op after a terminator but a label");
+        if self.fast.as_ref().is_some_and(|f| f.leaves_out(at)) {
+            // Only the folded exit test used it: a placeholder keeps the value numbering (a
+            // constant nobody reads, which Cranelift drops).
+            if let Some(v) = self.info.op_value[at] {
+                let c = arith::constant(&mut fl.b, self.ty(v), 0);
+                self.vals.push(c);
+            }
+            return true;
+        }
         if let Some(v) = self.lower_op(fl, at, op) {
             debug_assert_eq!(Some(self.vals.len() as u32), self.info.op_value[at]);
             self.vals.push(v);
@@ -435,7 +444,11 @@ impl<'a> BodyLower<'a> {
 
     fn branch(&mut self, fl: &mut FnLower, at: usize, cond: u32, then_label: u32, else_label: u32) {
         if let Some(fold) = self.fast.as_ref().and_then(|f| f.fold).filter(|f| f.brif == at) {
-            // A fast loop's exit test, known to stay in the loop.
+            // A fast loop's exit test, known to stay in the loop (around the back edge, when the
+            // test is the back edge itself).
+            if self.fast.as_ref().is_some_and(|f| f.back_edge == at) {
+                return self.fast_back_edge(fl);
+            }
             fl.b.ins().jump(self.labels[fold.body as usize], &[]);
             return;
         }

@@ -6,24 +6,29 @@
 //!
 //! A loop qualifies when its region (from its header label H to its one back edge) has a single
 //! entry (H), no other back edge, no call, no value used outside it, and an **induction variable**:
-//! an i64 local `iv` set once per iteration, on the straight-line path into the back edge, to
-//! `iv + step` (`step` a constant or a local the loop never sets). At H the lowering computes
-//! `lim`, the smallest of
+//! an i64 local or i64 guest state slot `iv` (a guest register: the counter of every guest loop)
+//! set once per iteration, at a point every path to the back edge passes, to `iv + step` (`step`
+//! a constant or a local or slot the loop never sets). At H the lowering computes `lim`, the
+//! smallest of
 //!
 //! - `iv + step * (fuel % 1024)` (saturating): below it, no back edge reaches a fuel check point
 //!   (the check fires when the remaining fuel is a multiple of 1024, and each iteration crosses the
 //!   back edge at most once);
 //! - `2^64 - step`: below it `iv + step` does not wrap, so `iv` grows strictly and the iteration
 //!   count is `(iv - iv0) / step`;
-//! - the bound `N` of the header's exit test `iv <u N` (or `ne`, `ugt`…), when it has one: below
-//!   it the test is known to stay in the loop, so the fast copy drops it;
+//! - the bound of the loop's exit test, when it has one — the first branch after H, leaving the
+//!   region on one side (a top test, or a bottom test when the body is one straight line):
+//!   `x <u N` (or `ne`, `ugt`…, or signed: then `N` counts as `max(N, 0)`, below which signed
+//!   and unsigned order agree) where `x` is `iv` or its next value `iv + step`; below the bound
+//!   (`N - step` for the next value) the test is known to stay in the loop, so the fast copy
+//!   drops it;
 //! - for each access whose address is `(iv << s) + c` (`c` a small constant): the largest `iv` for
 //!   which `(iv << s) + c + width <= memory length`, so the access needs no check.
 //!
 //! Each fast iteration starts with `iv <u lim`; when that fails the original code (the slow copy,
 //! with every check) runs one iteration and its back edge returns to H, which recomputes `lim`.
 //! So a fast iteration does exactly what the slow one would do except checks that are known to
-//! pass, and pays its fuel with a plain decrement. Small loops with a constant step are also
+//! pass, and pays its fuel with a plain decrement. Small loops with an exit test are also
 //! unrolled: a group of `unroll` iterations runs when `iv + (unroll - 1) * step <u lim`. With
 //! SIMD on, a loop that only reduces contiguous loads runs vector passes instead of the group
 //! (`vector_reduce.rs`).
@@ -76,14 +81,50 @@ pub struct AccessBound {
     pub base: Option<Inv>,
 }
 
-/// The header's exit test, known to stay in the loop below `lim`.
+/// The loop's exit test, known to stay in the loop below `lim`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExitFold {
-    /// Op index of the header's `brif`.
+    /// Op index of the `brif`.
     pub brif: usize,
     pub bound: Inv,
-    /// Where the `brif` goes while `iv < bound`.
+    /// The test compares `bound` signed (the lowering uses `max(bound, 0)`).
+    pub signed: bool,
+    /// The test stays in the loop up to and including `bound` (`x <= bound`, not `x < bound`).
+    pub inclusive: bool,
+    /// The test compares the next value `iv + step`, not `iv`.
+    pub next: bool,
+    /// Where the `brif` goes while the compared value is below the bound (the loop's header
+    /// label when the `brif` is the back edge itself).
     pub body: Label,
+}
+
+/// Where a loop keeps its induction variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopVar {
+    Local(Local),
+    /// An i64 guest state slot that every access in the loop reads or writes whole: in a guest
+    /// loop the counter is a guest register (held in a variable when the slot is promoted).
+    State(u32),
+}
+
+impl LoopVar {
+    /// Whether `op` reads the variable.
+    pub fn is_get(self, op: &Op) -> bool {
+        match (self, op) {
+            (LoopVar::Local(l), Op::LocalGet { local }) => l == *local,
+            (LoopVar::State(o), Op::GetState { ty: Type::I64, offset }) => o == *offset,
+            _ => false,
+        }
+    }
+
+    /// Whether `op` writes the variable.
+    pub fn is_set(self, op: &Op) -> bool {
+        match (self, op) {
+            (LoopVar::Local(l), Op::LocalSet { local, .. }) => l == *local,
+            (LoopVar::State(o), Op::SetState { offset, .. }) => o == *offset,
+            _ => false,
+        }
+    }
 }
 
 /// One fast loop.
@@ -94,7 +135,7 @@ pub struct LoopPlan {
     pub label: Label,
     /// Op index of the back edge (a `jump` or `brif` to `label`).
     pub back_edge: usize,
-    pub iv: Local,
+    pub iv: LoopVar,
     pub step: Inv,
     pub fold: Option<ExitFold>,
     /// Op indices of the loads and stores that need no range check in the fast copy (sorted),
@@ -110,6 +151,9 @@ pub struct LoopPlan {
     /// The vector pass that replaces the group when the loop is nothing but reductions of
     /// contiguous loads (`vector_reduce.rs`); used when the backend enables SIMD.
     pub vector: Option<VectorPlan>,
+    /// Op indices the fast copies leave out (sorted): the folded exit test's compare and what
+    /// only it uses. Cranelift removes pure arithmetic nobody uses, but not a state load.
+    pub unused: Vec<usize>,
 }
 
 /// `r = r op x` once per iteration, `r` read nowhere else in the loop, `op` associative and
@@ -279,16 +323,28 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
     let side_exits = (h + 1..=e).any(|i| i != t && targets(&ops[i]).iter().any(|l| info.label_pos[*l as usize] > e));
     let mut sets: HashMap<Local, usize> = HashMap::new();
     let mut state_sets: Vec<(u32, u32)> = Vec::new();
+    // Every state access of the region: (offset, bytes, i64 or not).
+    let mut state_accesses: Vec<(u32, u32, bool)> = Vec::new();
     for i in h + 1..=e {
         match ops[i] {
             Op::LocalSet { local, .. } => *sets.entry(local).or_insert(0) += 1,
             Op::SetState { offset, value } => {
-                state_sets.push((offset, info.value_types[value as usize].bytes()));
+                let ty = info.value_types[value as usize];
+                state_sets.push((offset, ty.bytes()));
+                state_accesses.push((offset, ty.bytes(), ty == Type::I64));
             }
+            Op::GetState { offset, ty } => state_accesses.push((offset, ty.bytes(), ty == Type::I64)),
             _ => {}
         }
     }
     let set_in_loop = |l: Local| sets.contains_key(&l);
+    // A state slot can hold the induction variable when the loop sets it once and every access
+    // touching its bytes is an i64 access at its offset (so `get_state` reads what the one set
+    // wrote).
+    let state_iv = |offset: u32| {
+        state_sets.iter().filter(|(o, _)| *o == offset).count() == 1
+            && state_accesses.iter().all(|&(o, w, i64)| (o == offset && i64) || o >= offset + 8 || offset >= o + w)
+    };
     let const_of = |v: Value| match ops.get(def_at[v as usize]) {
         Some(Op::Const { ty: Type::I64, bits }) => Some(*bits),
         _ => None,
@@ -314,19 +370,38 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
         }
     };
 
-    // Induction variable candidates: `local_set iv, add(local_get iv, step)` once per iteration.
+    // Induction variable candidates: `iv = add(iv, step)` once per iteration, iv a local
+    // (`local_set`/`local_get`) or a state slot (`set_state`/`get_state`).
     let mut best: Option<LoopPlan> = None;
     for s in h + 1..e {
-        let Op::LocalSet { local: iv, value } = ops[s] else { continue };
-        if body.locals[iv as usize] != Type::I64 || sets[&iv] != 1 || !reach[s - h] {
+        let (iv, value) = match ops[s] {
+            Op::LocalSet { local, value } if body.locals[local as usize] == Type::I64 && sets[&local] == 1 => {
+                (LoopVar::Local(local), value)
+            }
+            Op::SetState { offset, value } if info.value_types[value as usize] == Type::I64 && state_iv(offset) => {
+                (LoopVar::State(offset), value)
+            }
+            _ => continue,
+        };
+        if !reach[s - h] {
             continue;
         }
-        if ops[s + 1..e].iter().any(|op| matches!(op, Op::Label { .. })) {
+        // Every path from H to the back edge passes `s`: the labels between them are entered
+        // only from ops between them (falling through or branching forward; nothing outside the
+        // region enters it).
+        let between = |i: usize| i > s && i < e;
+        if (h + 1..=s).any(|i| targets(&ops[i]).iter().any(|l| between(info.label_pos[*l as usize]))) {
             continue;
         }
+        // `iv` as the iteration started (read before `s`) and as it will be next (`s`'s value, or
+        // read after `s`).
         let is_start = |x: Value, before: usize| {
             let d = def_at[x as usize];
-            d > h && d < before && ops[d] == Op::LocalGet { local: iv }
+            d > h && d < before.min(s) && iv.is_get(&ops[d])
+        };
+        let is_next = |x: Value| {
+            let d = def_at[x as usize];
+            x == value || (d > s && d < e && iv.is_get(&ops[d]))
         };
         let d = def_at[value as usize];
         if !inside(d) {
@@ -346,30 +421,41 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
             _ => continue,
         };
         let fold = (|| {
-            if t >= e {
-                return None;
-            }
             let Op::Brif { cond, then_label, else_label } = ops[t] else { return None };
             let dc = def_at[cond as usize];
             if !(dc > h && dc < t) {
                 return None;
             }
             let Op::Icmp { cc, a, b } = ops[dc] else { return None };
-            // (bound, body label) when the test stays in the loop for every iv < bound.
-            let (bound, body_label) = match cc {
-                IntCC::Ult if is_start(a, t) => (invariant(b, dc)?, then_label),
-                IntCC::Ugt if is_start(b, t) => (invariant(a, dc)?, then_label),
-                IntCC::Uge if is_start(a, t) => (invariant(b, dc)?, else_label),
-                IntCC::Ule if is_start(b, t) => (invariant(a, dc)?, else_label),
-                IntCC::Ne if is_start(a, t) => (invariant(b, dc)?, then_label),
-                IntCC::Ne if is_start(b, t) => (invariant(a, dc)?, then_label),
-                IntCC::Eq if is_start(a, t) => (invariant(b, dc)?, else_label),
-                IntCC::Eq if is_start(b, t) => (invariant(a, dc)?, else_label),
-                _ => return None,
+            // Which value the test compares: Some(next?) for iv or its next value.
+            let side = |x: Value| {
+                if is_start(x, t) {
+                    Some(false)
+                } else if is_next(x) {
+                    Some(true)
+                } else {
+                    None
+                }
             };
-            let exit_label = if body_label == then_label { else_label } else { then_label };
+            // The compared value `x` on the left: `x < n`, `x <= n` (either signedness), `x != n`
+            // or the negation of one of them (stays in the loop when false).
+            let (cc, x, n) = if side(a).is_some() { (cc, a, b) } else { (cc.swapped(), b, a) };
+            let (inclusive, stay_if_true) = match cc {
+                IntCC::Ult | IntCC::Slt | IntCC::Ne => (false, true),
+                IntCC::Ule | IntCC::Sle => (true, true),
+                IntCC::Uge | IntCC::Sge | IntCC::Eq => (false, false),
+                IntCC::Ugt | IntCC::Sgt => (true, false),
+            };
+            let next = side(x)?;
+            let bound = invariant(n, dc)?;
+            let signed = matches!(cc, IntCC::Slt | IntCC::Sgt | IntCC::Sge | IntCC::Sle);
+            let (body_label, exit_label) =
+                if stay_if_true { (then_label, else_label) } else { (else_label, then_label) };
             let (bp, xp) = (info.label_pos[body_label as usize], info.label_pos[exit_label as usize]);
-            (bp > t && bp <= e && xp > e).then_some(ExitFold { brif: t, bound, body: body_label })
+            // The body side continues inside the region (or, for a bottom test that is the back
+            // edge itself, goes back to H); the other side leaves it.
+            let stays = (bp > t && bp <= e) || (t == e && body_label == label);
+            (stays && xp > e).then_some(ExitFold { brif: t, bound, signed, inclusive, next, body: body_label })
         })();
         // Values of the header used after the loop: the slow copy (lowered last) defines them, and
         // it must be the only way out of the region.
@@ -384,8 +470,8 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
         for i in h + 1..=e {
             let def = info.op_value[i];
             let l = match ops[i] {
-                Op::LocalGet { local } if local == iv && i < s => Some(Lin { shift: 0, add: 0, base: None }),
-                Op::LocalGet { local } if local == iv => match step {
+                ref op if iv.is_get(op) && i < s => Some(Lin { shift: 0, add: 0, base: None }),
+                ref op if iv.is_get(op) => match step {
                     Inv::Const(c) => Some(Lin { shift: 0, add: c, base: None }),
                     _ => None,
                 },
@@ -441,13 +527,15 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
                 _ => None,
             })
             .collect();
-        let unroll = match (fold, step, e - h) {
-            (Some(_), Inv::Const(_), n) if n <= 24 => 8,
-            (Some(_), Inv::Const(_), n) if n <= 48 => 4,
+        let unroll = match (fold, e - h) {
+            (Some(_), n) if n <= 24 => 8,
+            (Some(_), n) if n <= 48 => 4,
             _ => 1,
         };
         let reductions = if unroll > 1 && !side_exits { reductions(body, info, def_at, h, e, iv) } else { Vec::new() };
+        let unused = fold.map(|f| unused_in_fast_copy(body, info, def_at, f.brif)).unwrap_or_default();
         let mut p = LoopPlan {
+            unused,
             header: h,
             label,
             back_edge: e,
@@ -470,8 +558,51 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
     best
 }
 
+/// The ops a fast copy, where the exit test `brif` is folded, does not need: its condition and,
+/// transitively, the side-effect-free integer ops whose every use is such an op.
+fn unused_in_fast_copy(body: &Body, info: &BodyInfo, def_at: &[usize], brif: usize) -> Vec<usize> {
+    let ops = &body.ops;
+    let mut uses = vec![0u32; info.value_types.len()];
+    for op in ops {
+        for v in op.operands() {
+            uses[v as usize] += 1;
+        }
+    }
+    let pure = |op: &Op| {
+        matches!(
+            op,
+            Op::Const { .. }
+                | Op::GetState { .. }
+                | Op::LocalGet { .. }
+                | Op::IntBin { .. }
+                | Op::IntUn { .. }
+                | Op::Icmp { .. }
+                | Op::Ext { .. }
+        )
+    };
+    let mut out = Vec::new();
+    // Values whose uses so far all belong to removed ops: remove a definition once its count of
+    // removed uses reaches its use count.
+    let mut removed_uses = vec![0u32; info.value_types.len()];
+    let mut work: Vec<u32> = ops[brif].operands();
+    while let Some(v) = work.pop() {
+        removed_uses[v as usize] += 1;
+        let d = def_at[v as usize];
+        if removed_uses[v as usize] == uses[v as usize]
+            && d < ops.len()
+            && pure(&ops[d])
+            && !info.value_types[v as usize].is_float()
+        {
+            out.push(d);
+            work.extend(ops[d].operands());
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// The reductions (see `Reduction`) of the region `(h, e]`.
-fn reductions(body: &Body, info: &BodyInfo, def_at: &[usize], h: usize, e: usize, iv: Local) -> Vec<Reduction> {
+fn reductions(body: &Body, info: &BodyInfo, def_at: &[usize], h: usize, e: usize, iv: LoopVar) -> Vec<Reduction> {
     let ops = &body.ops;
     let mut uses = vec![0u32; info.value_types.len()];
     for op in ops {
@@ -493,7 +624,7 @@ fn reductions(body: &Body, info: &BodyInfo, def_at: &[usize], h: usize, e: usize
         let (Some(get_at), [set_at]) = (gets.get(&local), set_at.as_slice()) else { continue };
         let [get_at] = get_at.as_slice() else { continue };
         let ty = body.locals[local as usize];
-        if local == iv || !ty.is_int() || get_at > set_at {
+        if iv == LoopVar::Local(local) || !ty.is_int() || get_at > set_at {
             continue;
         }
         let Op::LocalSet { value, .. } = ops[*set_at] else { continue };
@@ -530,9 +661,16 @@ pub struct FastCopy {
     pub redirect: Vec<(Local, Variable)>,
     /// Reduction adds to compute where they are (see `pinned_add`).
     pub pin: Vec<usize>,
+    /// Ops left out (`LoopPlan::unused`).
+    pub unused: Vec<usize>,
 }
 
 impl FastCopy {
+    /// Whether op `at` is left out of this copy.
+    pub fn leaves_out(&self, at: usize) -> bool {
+        self.unused.binary_search(&at).is_ok()
+    }
+
     fn covered(&self, at: usize) -> Option<AccessBound> {
         self.covered.binary_search_by_key(&at, |c| c.0).ok().map(|k| self.covered[k].1)
     }
@@ -568,11 +706,52 @@ impl BodyLower<'_> {
         }
     }
 
+    /// The induction variable's current value.
+    pub(super) fn read_iv(&self, fl: &mut FnLower, iv: LoopVar) -> CValue {
+        match iv {
+            LoopVar::Local(l) => fl.b.use_var(self.locals[l as usize]),
+            LoopVar::State(offset) => fl.get_state(Type::I64, offset),
+        }
+    }
+
+    /// Sets the induction variable.
+    pub(super) fn write_iv(&self, fl: &mut FnLower, iv: LoopVar, x: CValue) {
+        match iv {
+            LoopVar::Local(l) => fl.b.def_var(self.locals[l as usize], x),
+            LoopVar::State(offset) => fl.set_state(offset, x, Type::I64),
+        }
+    }
+
+    /// The exit test's bound on the iteration's starting `iv`: every `iv` below it stays in the
+    /// loop (given no wrap of `iv + step`, which `lim` also ensures). A signed test's bound counts
+    /// as `max(N, 0)`: below it signed and unsigned order agree. A test of the next value stays
+    /// while `iv < N - step` (0 when `N <= step`).
+    fn fold_bound(&self, fl: &mut FnLower, f: &ExitFold, step: Inv) -> CValue {
+        let mut n = self.inv(fl, f.bound);
+        let zero = fl.b.ins().iconst(ir::types::I64, 0);
+        if f.inclusive {
+            // x <= N is x < N + 1. At the top of the range N + 1 wraps to 0 (2^64 - 1) or to a
+            // negative number (2^63 - 1, signed: max with 0 below): no fast iteration, which is
+            // slow but right.
+            n = fl.b.ins().iadd_imm_s(n, 1);
+        }
+        if f.signed {
+            n = fl.b.ins().smax(n, zero);
+        }
+        if f.next {
+            let step = self.inv(fl, step);
+            let ok = fl.b.ins().icmp(CIntCC::UnsignedGreaterThan, n, step);
+            let d = fl.b.ins().isub(n, step);
+            n = fl.b.ins().select(ok, d, zero);
+        }
+        n
+    }
+
     /// `lim` and the group limit `lim - (unroll - 1) * step` (0 if that underflows), computed at the
     /// header.
     fn limits(&self, fl: &mut FnLower, p: &LoopPlan) -> (CValue, CValue) {
         let i64t = ir::types::I64;
-        let iv = fl.b.use_var(self.locals[p.iv as usize]);
+        let iv = self.read_iv(fl, p.iv);
         let fuel = fl.b.use_var(fl.fuel);
         let budget = fl.b.ins().band_imm_u(fuel, (FUEL_CHECK_INTERVAL - 1) as i64);
         let step = self.inv(fl, p.step);
@@ -593,7 +772,7 @@ impl BodyLower<'_> {
         let no_wrap = fl.b.ins().isub(zero, step);
         lim = fl.b.ins().umin(lim, no_wrap);
         if let Some(f) = p.fold {
-            let n = self.inv(fl, f.bound);
+            let n = self.fold_bound(fl, &f, p.step);
             lim = fl.b.ins().umin(lim, n);
         }
         for a in &p.bounds {
@@ -612,13 +791,20 @@ impl BodyLower<'_> {
             lim = fl.b.ins().umin(lim, bound);
         }
         let group = match p.step {
-            Inv::Const(c) if p.unroll > 1 => {
+            _ if p.unroll == 1 => lim,
+            Inv::Const(c) => {
                 let span = (p.unroll as u64 - 1) * c;
                 let ok = fl.b.ins().icmp_imm_u(CIntCC::UnsignedGreaterThan, lim, span as i64);
                 let d = fl.b.ins().iadd_imm_s(lim, (span as i64).wrapping_neg());
                 fl.b.ins().select(ok, d, zero)
             }
-            _ => lim,
+            _ => {
+                // A run-time step below 2^53 (or lim is iv and no group runs): the span fits.
+                let span = fl.b.ins().imul_imm_u(step, p.unroll as i64 - 1);
+                let ok = fl.b.ins().icmp(CIntCC::UnsignedGreaterThan, lim, span);
+                let d = fl.b.ins().isub(lim, span);
+                fl.b.ins().select(ok, d, zero)
+            }
         };
         (lim, group)
     }
@@ -640,8 +826,8 @@ impl BodyLower<'_> {
         if let Some(f) = p.fold {
             // A loop about to leave (often one that runs no iteration at all) does not need
             // the limit: straight to the slow copy, which takes the exit test.
-            let iv = fl.b.use_var(self.locals[p.iv as usize]);
-            let n = self.inv(fl, f.bound);
+            let iv = self.read_iv(fl, p.iv);
+            let n = self.fold_bound(fl, &f, p.step);
             let stay = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, n);
             let go = fl.b.create_block();
             fl.b.ins().brif(stay, go, &[], slow, &[]);
@@ -675,7 +861,7 @@ impl BodyLower<'_> {
             let group = fl.b.create_block();
             fl.b.ins().jump(group, &[]);
             fl.b.switch_to_block(group);
-            let iv = fl.b.use_var(self.locals[p.iv as usize]);
+            let iv = self.read_iv(fl, p.iv);
             let go = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, group_lim);
             let mut start = fl.b.create_block();
             let leave = if p.reductions.is_empty() { single } else { fl.b.create_block() };
@@ -712,16 +898,18 @@ impl BodyLower<'_> {
                 };
                 let carry_in = if k == 0 { Vec::new() } else { carry.clone() };
                 let carry_out = if last { Vec::new() } else { carry.clone() };
-                let offset = match p.step {
-                    Inv::Const(c) => c * k as u64,
-                    _ => unreachable!("only loops with a constant step are unrolled"),
+                // Covered addresses from the group's starting iv plus a constant, or (run-time
+                // step) from the iv this copy starts with.
+                let iv_at = match p.step {
+                    Inv::Const(c) => Some((iv, c * k as u64)),
+                    _ => None,
                 };
                 let pin = if k % 2 == 1 {
                     p.reductions.iter().filter(|r| r.op == IntBinOp::Add).map(|r| r.at).collect()
                 } else {
                     Vec::new()
                 };
-                self.lower_copy(fl, p, base, start, &carry_in, Some((next, carry_out, redirect, (iv, offset), pin)));
+                self.lower_copy(fl, p, base, start, &carry_in, Some((next, carry_out, redirect, iv_at, pin)));
                 start = next;
             }
             if !p.reductions.is_empty() {
@@ -742,11 +930,11 @@ impl BodyLower<'_> {
             fl.b.ins().jump(single, &[]);
         }
         fl.b.switch_to_block(single);
-        let iv = fl.b.use_var(self.locals[p.iv as usize]);
+        let iv = self.read_iv(fl, p.iv);
         let go = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, lim);
         let body = fl.b.create_block();
         fl.b.ins().brif(go, body, &[], slow, &[]);
-        self.lower_copy(fl, p, base, body, &[], Some((single, Vec::new(), Vec::new(), (iv, 0), Vec::new())));
+        self.lower_copy(fl, p, base, body, &[], Some((single, Vec::new(), Vec::new(), Some((iv, 0)), Vec::new())));
         self.lower_copy(fl, p, base, slow, &[], None);
         false
     }
@@ -763,13 +951,17 @@ impl BodyLower<'_> {
         base: usize,
         start: ir::Block,
         carry_in: &[Variable],
-        fast: Option<(ir::Block, Vec<Variable>, Vec<(Local, Variable)>, (CValue, u64), Vec<usize>)>,
+        fast: Option<(ir::Block, Vec<Variable>, Vec<(Local, Variable)>, Option<(CValue, u64)>, Vec<usize>)>,
     ) {
         fl.b.switch_to_block(start);
         let params = fl.b.block_params(start).to_vec();
         for (var, x) in carry_in.iter().zip(params) {
             fl.b.def_var(*var, x);
         }
+        let fast = fast.map(|(next, carry, redirect, iv_at, pin)| {
+            let iv_at = iv_at.unwrap_or_else(|| (self.read_iv(fl, p.iv), 0));
+            (next, carry, redirect, iv_at, pin)
+        });
         self.vals.truncate(base);
         let saved: Vec<ir::Block> = p.inner_labels.iter().map(|l| self.labels[*l as usize]).collect();
         if fast.is_some() {
@@ -786,6 +978,7 @@ impl BodyLower<'_> {
             covered: p.covered.clone(),
             iv_at,
             redirect,
+            unused: p.unused.clone(),
         });
         let mut open = true;
         for at in p.header + 1..=p.back_edge {
@@ -847,7 +1040,7 @@ impl BodyLower<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::verify;
+    use crate::ir::{verify, VerifiedBlock};
     use crate::testing::{sum_words_block, BlockBuilder};
 
     #[test]
@@ -863,9 +1056,9 @@ mod tests {
         assert_eq!(p.unroll, 8);
     }
 
-    #[test]
-    fn loops_with_calls_side_entries_or_values_used_outside_are_not_planned() {
-        // A value of the loop used after it.
+    /// `top: y = i + 1; i = y; if y <cc 10 goto top; out: exit y` — or, `foldable` false, the
+    /// exit test on `y * y`, which bounds nothing.
+    fn escaping_loop(foldable: bool) -> VerifiedBlock {
         let b = BlockBuilder::new(0x100).main(|b| {
             let i = b.local(Type::I64);
             let top = b.new_label();
@@ -876,10 +1069,86 @@ mod tests {
             let y = b.add(x, one);
             b.local_set(i, y);
             let ten = b.iconst(Type::I64, 10);
-            let c = b.icmp(IntCC::Ult, y, ten);
+            let tested = if foldable { y } else { b.mul(y, y) };
+            let c = b.icmp(IntCC::Ult, tested, ten);
             b.op(Op::Brif { cond: c, then_label: top, else_label: out });
             b.bind(out);
             b.op(Op::Exit { pc: y });
+        });
+        verify(b).unwrap()
+    }
+
+    #[test]
+    fn values_used_after_the_loop_need_a_folded_exit_test() {
+        // The slow copy (lowered last) must be the only way out, so that its definitions reach
+        // the uses after the loop: with the exit test folded the fast copies never leave.
+        let vb = escaping_loop(false);
+        assert!(plan(&vb.block.main, &vb.main).is_empty());
+        let vb = escaping_loop(true);
+        let plans = plan(&vb.block.main, &vb.main);
+        let p = plans.values().next().expect("planned");
+        let f = p.fold.expect("folded");
+        assert!(f.next && !f.signed && !f.inclusive, "{f:?}");
+        assert_eq!(f.body, p.label, "the bottom test is the back edge");
+    }
+
+    /// A guest loop as a stitched region has it (the prefix-sum kernel of bench/regions.js): the
+    /// counter in state slot 8, the bound in slot 16, a signed bottom test of the next value that
+    /// branches to a label whose jump is the back edge.
+    #[test]
+    fn a_guest_register_counts_the_loop() {
+        let b = BlockBuilder::new(0x100).main(|b| {
+            let top = b.new_label();
+            let back = b.new_label();
+            let out = b.new_label();
+            b.bind(top);
+            let p = b.get_state(Type::I64, 8);
+            let x = b.load(Type::I64, 8, false, p);
+            let acc = b.get_state(Type::I64, 24);
+            let acc = b.add(acc, x);
+            b.set_state(24, acc);
+            b.store(8, p, acc);
+            let eight = b.iconst(Type::I64, 8);
+            let p2 = b.add(p, eight);
+            b.set_state(8, p2);
+            let n = b.get_state(Type::I64, 16);
+            let c = b.icmp(IntCC::Slt, p2, n);
+            b.brif(c, back, out);
+            b.bind(back);
+            b.mark(0x110);
+            b.jump(top);
+            b.bind(out);
+            b.exit_const(0x200);
+        });
+        let vb = verify(b).unwrap();
+        let plans = plan(&vb.block.main, &vb.main);
+        let p = plans.values().next().expect("planned");
+        assert_eq!(p.iv, LoopVar::State(8));
+        assert_eq!(p.step, Inv::Const(8));
+        assert_eq!(p.fold.map(|f| (f.bound, f.signed, f.next)), Some((Inv::State(16), true, true)));
+        assert_eq!(p.covered.len(), 2, "the load and the store need no check");
+        assert_eq!(p.unroll, 8);
+        // The compare and the bound's state load are left out of the fast copies.
+        assert_eq!(p.unused.len(), 2, "{:?}", p.unused);
+    }
+
+    #[test]
+    fn a_state_counter_is_not_planned_when_other_accesses_overlap_it() {
+        let b = BlockBuilder::new(0x100).main(|b| {
+            let top = b.new_label();
+            let out = b.new_label();
+            b.bind(top);
+            let i = b.get_state(Type::I64, 8);
+            let half = b.get_state(Type::I32, 12);
+            b.set_state(40, half);
+            let one = b.iconst(Type::I64, 1);
+            let i2 = b.add(i, one);
+            b.set_state(8, i2);
+            let n = b.get_state(Type::I64, 16);
+            let c = b.icmp(IntCC::Ult, i2, n);
+            b.brif(c, top, out);
+            b.bind(out);
+            b.exit_const(0x200);
         });
         let vb = verify(b).unwrap();
         assert!(plan(&vb.block.main, &vb.main).is_empty());

@@ -24,7 +24,7 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use crate::ir::{Body, IntBinOp, Local, Op, Type};
 
 use super::body::BodyLower;
-use super::fast_loop::{identity, AccessBound, Inv, LoopPlan};
+use super::fast_loop::{identity, AccessBound, Inv, LoopPlan, LoopVar};
 use super::function::FnLower;
 use super::memory::guest_flags;
 
@@ -113,7 +113,8 @@ pub fn plan(body: &Body, def_at: &[usize], p: &LoopPlan) -> Option<VectorPlan> {
     let redone = (p.header + 1..=p.back_edge).all(|i| match ops[i] {
         Op::Label { .. } | Op::Mark { .. } | Op::Const { .. } | Op::LocalGet { .. } | Op::GetState { .. } => true,
         Op::IntBin { .. } | Op::IntUn { .. } | Op::Icmp { .. } | Op::Select { .. } | Op::Ext { .. } => true,
-        Op::LocalSet { local, .. } => local == p.iv || is_reduction(local),
+        Op::LocalSet { local, .. } => p.iv == LoopVar::Local(local) || is_reduction(local),
+        ref op @ Op::SetState { .. } => p.iv.is_set(op),
         Op::Load { .. } => p.covered.iter().any(|c| c.0 == i),
         Op::Brif { .. } => i == fold.brif,
         Op::Jump { .. } => i == p.back_edge,
@@ -145,8 +146,7 @@ impl BodyLower<'_> {
         let ok = fl.b.ins().icmp_imm_u(CIntCC::UnsignedGreaterThan, lim, (span - 1) as i64);
         let d = fl.b.ins().iadd_imm_s(lim, 1 - span as i64);
         let vlim = fl.b.ins().select(ok, d, zero);
-        let iv_var = self.locals[p.iv as usize];
-        let iv = fl.b.use_var(iv_var);
+        let iv = self.read_iv(fl, p.iv);
         let go = fl.b.ins().icmp(CIntCC::UnsignedLessThan, iv, vlim);
         let (init, pass, fold, join) =
             (fl.b.create_block(), fl.b.create_block(), fl.b.create_block(), fl.b.create_block());
@@ -158,12 +158,12 @@ impl BodyLower<'_> {
         fl.b.ins().jump(pass, &[]);
 
         fl.b.switch_to_block(pass);
-        let iv = fl.b.use_var(iv_var);
+        let iv = self.read_iv(fl, p.iv);
         for (r, acc) in v.reductions.iter().zip(&accs) {
             self.vector_loads(fl, v, r, acc, iv);
         }
         let next = fl.b.ins().iadd_imm_s(iv, span as i64);
-        fl.b.def_var(iv_var, next);
+        self.write_iv(fl, p.iv, next);
         let fuel = fl.b.use_var(fl.fuel);
         let fuel = fl.b.ins().iadd_imm_s(fuel, -(span as i64));
         fl.b.def_var(fl.fuel, fuel);
