@@ -3,7 +3,7 @@
 //! Loads are expensive in compiled code (a bounds check, a branch to the fault exit, the access)
 //! and can fault, so they may only go where the result and the fault behaviour are provably
 //! unchanged. One forward walk per body along straight-line code (a basic block, continued into
-//! the next block when it is that block's only predecessor) records *known bytes*: after a
+//! any later block it is the only predecessor of) records *known bytes*: after a
 //! `store.W addr, v`, the `W` bytes at `addr` are the low `W` bytes of `v`; after a `load.W`, the
 //! `W` bytes at `addr` are the low `W` bytes of the loaded value.
 //!
@@ -29,7 +29,7 @@
 //! Stores are never removed (a dead store could still fault), and neither are loads that have
 //! no earlier access to forward from.
 
-use super::util::{helper_effects, inherits, int_type, per_body, Rewriter};
+use super::util::{helper_effects, int_type, per_body, Inherited, Rewriter};
 use crate::ir::cfg::Cfg;
 use crate::ir::*;
 
@@ -181,10 +181,9 @@ fn analyse(
     }
     let mut forward = vec![None; body.ops.len()];
     let mut known: Vec<Known> = Vec::new();
+    let mut inherited = Inherited::new(cfg);
     for b in 0..cfg.num_blocks() as u32 {
-        if !inherits(cfg, b) {
-            known.clear();
-        }
+        inherited.enter(cfg, b, &mut known);
         for i in cfg.block_ops(b) {
             match &body.ops[i] {
                 Op::Load { ty, width, signed, addr: a } => {
@@ -214,6 +213,7 @@ fn analyse(
                 _ => {}
             }
         }
+        inherited.leave(cfg, b, &known);
     }
     forward
 }
@@ -376,5 +376,33 @@ mod tests {
         });
         let out = run_pass(MemoryForwarding, block);
         assert_eq!(loads(&out), 2);
+    }
+
+    #[test]
+    fn an_arm_laid_out_after_the_other_inherits_known_bytes_a_join_does_not() {
+        // entry stores x at a; the taken arm stores something else there and branches to the
+        // join (which also the entry reaches); the fall-through arm, laid out after the taken
+        // one, has the entry as its only predecessor: its load is x.
+        let block = BlockBuilder::new(0).main(|m| {
+            let (taken, fall, join) = (m.new_label(), m.new_label(), m.new_label());
+            let a = m.get_state(I64, 0);
+            let x = m.get_state(I64, 8);
+            m.store(8, a, x);
+            m.brif(x, taken, fall);
+            m.bind(taken);
+            let one = m.iconst(I64, 1);
+            m.store(8, a, one);
+            m.jump(join);
+            m.bind(fall);
+            let y = m.load(I64, 8, false, a); // forwarded: x
+            m.set_state(16, y);
+            m.brif(y, join, join);
+            m.bind(join);
+            let z = m.load(I64, 8, false, a); // two predecessors: stays
+            m.set_state(24, z);
+            m.exit_const(0);
+        });
+        let out = run_pass(MemoryForwarding, block);
+        assert_eq!(loads(&out), 1, "{}", main_text(&out));
     }
 }

@@ -1,9 +1,9 @@
 //! Guest state get/set elimination (dynarmic's `GetSetElimination`).
 //!
 //! Emulators keep guest registers in the state buffer and read and write them for every guest
-//! instruction. Along straight-line code — a basic block, continued into the next block when it
-//! is that block's only predecessor (and, for dead sets, the next block is its only successor) —
-//! one forward walk per body does two things:
+//! instruction. One forward walk per body along straight-line code — a basic block, continued
+//! into any later block it is the only predecessor of (for dead sets: only into the next block,
+//! when that is its only successor) — does two things:
 //!
 //! - **Forwarding.** A `get_state` of a slot whose contents are known — written by an earlier
 //!   `set_state` of the same offset and type, or read by an earlier `get_state` of the same
@@ -23,7 +23,7 @@
 //! State reads and writes cannot fault (the state size is checked before a block runs), so
 //! forwarding a `get_state` never removes a fault.
 
-use super::util::{continues, helper_effects, inherits, is_back_branch, overlap, per_body, Rewriter};
+use super::util::{continues, helper_effects, is_back_branch, overlap, per_body, Inherited, Rewriter};
 use crate::ir::cfg::Cfg;
 use crate::ir::*;
 
@@ -92,10 +92,9 @@ fn analyse(
     let mut dead = vec![false; n];
     let mut known: Vec<Known> = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
+    let mut inherited = Inherited::new(cfg);
     for b in 0..cfg.num_blocks() as u32 {
-        if !inherits(cfg, b) {
-            known.clear();
-        }
+        inherited.enter(cfg, b, &mut known);
         if !continues(cfg, b) {
             pending.clear();
         }
@@ -153,6 +152,7 @@ fn analyse(
                 _ => {}
             }
         }
+        inherited.leave(cfg, b, &known);
     }
     (forward, dead)
 }
@@ -310,22 +310,54 @@ mod tests {
     }
 
     #[test]
-    fn forwarding_continues_into_a_block_with_one_predecessor() {
+    fn forwarding_continues_into_every_block_with_one_earlier_predecessor() {
+        // entry: slot 4 = x; brif → t (next to it) or e (after t's exit). t overwrites slot 4
+        // before exiting; e must see the entry's x, not t's value. j joins two paths: nothing known.
         let block = BlockBuilder::new(0).main(|m| {
-            let (t, e) = (m.new_label(), m.new_label());
+            let (t, e, j) = (m.new_label(), m.new_label(), m.new_label());
             let x = m.get_state(I32, 0);
             m.set_state(4, x);
             m.brif(x, t, e);
             m.bind(t);
-            let y = m.get_state(I32, 4); // only predecessor: the entry block → forwarded
-            m.set_state(8, y);
-            m.exit_const(1);
+            let y = m.get_state(I32, 4); // forwarded: x
+            let one = m.iconst(I32, 1);
+            let y1 = m.add(y, one);
+            m.set_state(4, y1);
+            m.brif(y1, j, e);
             m.bind(e);
-            let z = m.get_state(I32, 4);
+            let z = m.get_state(I32, 4); // two predecessors (entry, t): read
             m.set_state(12, z);
+            m.exit_const(2);
+            m.bind(j);
+            let w = m.get_state(I32, 4); // one earlier predecessor (t, not next to it): y1
+            m.set_state(8, w);
+            m.exit_const(1);
+        });
+        let out = run_pass(StateForwarding, block);
+        assert_eq!(gets(&out), 2, "{}", main_text(&out)); // x and z
+        let text = main_text(&out);
+        assert!(text.contains("L2:\n  set_state 8, v2\n"), "{text}"); // w is y1 (v2)
+    }
+
+    #[test]
+    fn an_arm_laid_out_after_the_other_inherits_the_branch_facts() {
+        // A guest branch whose taken side exits: the fall-through arm comes second in layout.
+        let block = BlockBuilder::new(0).main(|m| {
+            let (taken, fall) = (m.new_label(), m.new_label());
+            let x = m.get_state(I64, 0);
+            let sp = m.get_state(I64, 16);
+            m.set_state(8, x);
+            m.brif(x, taken, fall);
+            m.bind(taken);
+            m.exit_const(1);
+            m.bind(fall);
+            let a = m.get_state(I64, 8); // x
+            let b = m.get_state(I64, 16); // sp
+            let s = m.add(a, b);
+            m.set_state(24, s);
             m.exit_const(2);
         });
         let out = run_pass(StateForwarding, block);
-        assert_eq!(gets(&out), 2); // x, and z (its block has the entry as predecessor, but not next to it)
+        assert_eq!(gets(&out), 2, "{}", main_text(&out));
     }
 }

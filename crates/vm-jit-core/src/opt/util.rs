@@ -156,6 +156,49 @@ pub(crate) fn inherits(cfg: &Cfg, b: u32) -> bool {
     b > 0 && cfg.preds[b as usize].len() == 1 && cfg.preds[b as usize][0] == b - 1
 }
 
+/// Block `b`'s only predecessor when that comes earlier in the layout (a forward edge): then
+/// `b` starts with the facts that block ends with — it dominates `b` and its values come earlier
+/// in op order. The usual case besides `b - 1` is the arm of a `brif` laid out after the other
+/// arm (a guest branch whose taken side exits).
+pub(crate) fn sole_earlier_pred(cfg: &Cfg, b: u32) -> Option<u32> {
+    match cfg.preds[b as usize].as_slice() {
+        [p] if *p < b => Some(*p),
+        _ => None,
+    }
+}
+
+/// Facts a forward walk over a body's blocks (in layout order) carries into a block from its
+/// sole earlier predecessor, when that is not simply the block before it: `leave` keeps the
+/// facts at the end of a block such a successor needs, `enter` puts them in place (or clears
+/// them when the block has several predecessors, a later one, or none).
+pub(crate) struct Inherited<T> {
+    saved: Vec<Option<T>>,
+}
+
+impl<T: Clone + Default> Inherited<T> {
+    pub(crate) fn new(cfg: &Cfg) -> Self {
+        Inherited { saved: vec![None; cfg.num_blocks()] }
+    }
+
+    /// At the start of block `b`: `facts` (what the previous block ended with) becomes what `b`
+    /// may assume.
+    pub(crate) fn enter(&mut self, cfg: &Cfg, b: u32, facts: &mut T) {
+        match sole_earlier_pred(cfg, b) {
+            Some(p) if p + 1 == b => {}
+            Some(p) => *facts = self.saved[p as usize].clone().unwrap_or_default(),
+            None => *facts = T::default(),
+        }
+    }
+
+    /// At the end of block `b`, with the facts it ends with.
+    pub(crate) fn leave(&mut self, cfg: &Cfg, b: u32, facts: &T) {
+        let needed = cfg.succs[b as usize].iter().any(|&s| s != b + 1 && sole_earlier_pred(cfg, s) == Some(b));
+        if needed {
+            self.saved[b as usize] = Some(facts.clone());
+        }
+    }
+}
+
 /// Does block `b` continue block `b - 1` as one straight line: `b - 1`'s only successor is `b` and
 /// `b`'s only predecessor is `b - 1` (a fallthrough or a forward `jump` into the next label)?
 /// Nothing can observe anything between the end of `b - 1` and the start of `b`.
