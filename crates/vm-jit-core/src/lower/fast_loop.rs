@@ -325,8 +325,8 @@ fn analyse(body: &Body, info: &BodyInfo, def_at: &[usize], label: Label, e: usiz
     let mut state_sets: Vec<(u32, u32)> = Vec::new();
     // Every state access of the region: (offset, bytes, i64 or not).
     let mut state_accesses: Vec<(u32, u32, bool)> = Vec::new();
-    for i in h + 1..=e {
-        match ops[i] {
+    for op in &ops[h + 1..=e] {
+        match *op {
             Op::LocalSet { local, .. } => *sets.entry(local).or_insert(0) += 1,
             Op::SetState { offset, value } => {
                 let ty = info.value_types[value as usize];
@@ -612,8 +612,8 @@ fn reductions(body: &Body, info: &BodyInfo, def_at: &[usize], h: usize, e: usize
     }
     let mut gets: HashMap<Local, Vec<usize>> = HashMap::new();
     let mut sets: HashMap<Local, Vec<usize>> = HashMap::new();
-    for i in h + 1..=e {
-        match ops[i] {
+    for (i, op) in ops.iter().enumerate().take(e + 1).skip(h + 1) {
+        match *op {
             Op::LocalGet { local } => gets.entry(local).or_default().push(i),
             Op::LocalSet { local, .. } => sets.entry(local).or_default().push(i),
             _ => {}
