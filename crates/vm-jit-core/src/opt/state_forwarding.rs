@@ -345,7 +345,7 @@ mod tests {
         let block = BlockBuilder::new(0).main(|m| {
             let (taken, fall) = (m.new_label(), m.new_label());
             let x = m.get_state(I64, 0);
-            let sp = m.get_state(I64, 16);
+            let _sp = m.get_state(I64, 16); // read here, forwarded below
             m.set_state(8, x);
             m.brif(x, taken, fall);
             m.bind(taken);
