@@ -9,6 +9,9 @@
 //                    emulator front end), found by following constant exits and call returns
 //   regions          the four register-machine kernels of the regions section, each stitched into
 //                    the region the TieredCompiler builds for its hot loop (Region.stitch)
+//   RISC-V blocks    every block the RISC-V example (examples/riscv, built to dist/) translates
+//                    while running the bundled qsort program: glibc start-up, qsort, printf —
+//                    real compiler output, registers in the state buffer, regions with branches
 //   README example   the README's sum loop (hand-written IR: little to remove)
 //
 // For each pass alone: ops before/after over the workload and the time in the pass (native, as
@@ -67,6 +70,31 @@ function kernelRegions() {
   return out
 }
 
+/** The RISC-V example's translations of a real program (the last one of each pc), or [] unbuilt. */
+function riscvBlocks() {
+  const path = require('node:path')
+  const dist = path.join(__dirname, '..', 'dist', 'examples', 'riscv', 'index.js')
+  let Machine
+  try {
+    ;({ Machine } = require(dist))
+  } catch {
+    console.log('  (RISC-V blocks skipped: dist/examples/riscv is not built — npm run build:ts)')
+    return []
+  }
+  const elf = path.join(__dirname, '..', 'examples', 'riscv', 'programs', 'bin', 'qsort.elf')
+  const io = { write: (fd, b) => b.length, read: () => 0, hostFd: () => undefined }
+  const m = Machine.fromFile(elf, { tier: 'tiered', argv: [elf, '20000'], io })
+  const blocks = new Map()
+  const translate = m.translator.translateRegion.bind(m.translator)
+  m.translator.translateRegion = (pc, learn) => {
+    const t = translate(pc, learn)
+    blocks.set(Number(pc), t.block)
+    return t
+  }
+  m.run()
+  return [...blocks.values()]
+}
+
 /** Runs `optimizer` over every block `reps` times; totals from the last repetition, time = median over reps. */
 function measure(optimizer, blocks, reps) {
   const times = []
@@ -100,10 +128,12 @@ async function run({ quick }) {
   const workloads = [
     ['synthetic guest', syntheticGuestBlocks()],
     ['regions', kernelRegions()],
+    ['RISC-V blocks', riscvBlocks()],
     ['README example', [readmeBlock()]],
   ]
   const results = {}
   for (const [name, blocks] of workloads) {
+    if (blocks.length === 0) continue
     const ops = blocks.reduce((s, b) => s + b.opCount, 0)
     const alone = {}
     const rows = []
