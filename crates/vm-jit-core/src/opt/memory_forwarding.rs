@@ -3,7 +3,8 @@
 //! Loads are expensive in compiled code (a bounds check, a branch to the fault exit, the access)
 //! and can fault, so they may only go where the result and the fault behaviour are provably
 //! unchanged. One forward walk per body along straight-line code (a basic block, continued into
-//! any later block it is the only predecessor of) records *known bytes*: after a
+//! the next block when it is that block's only predecessor, and into any later block it is the
+//! only predecessor of with what it established itself) records *known bytes*: after a
 //! `store.W addr, v`, the `W` bytes at `addr` are the low `W` bytes of `v`; after a `load.W`, the
 //! `W` bytes at `addr` are the low `W` bytes of the loaded value.
 //!
@@ -110,6 +111,8 @@ struct Known {
     width: u32,
     value: Value,
     load: Option<(Type, bool)>,
+    /// The basic block where this became known.
+    block: u32,
 }
 
 /// A load to forward: from the bytes of `value` starting at byte `shift`; `exact` when `value`
@@ -201,19 +204,22 @@ fn analyse(
                         forward[i] = Some(Forward { value: k.value, shift, exact: false });
                     } else {
                         let v = info.op_value[i].expect("load defines a value");
-                        remember(&mut known, Known { addr: a, width: w, value: v, load: Some((*ty, *signed)) });
+                        remember(
+                            &mut known,
+                            Known { addr: a, width: w, value: v, load: Some((*ty, *signed)), block: b },
+                        );
                     }
                 }
                 Op::Store { width, addr: a, value } => {
                     let (a, w) = (addr[*a as usize], *width as u32);
                     known.retain(|k| !may_overlap(k.addr, k.width, a, w));
-                    remember(&mut known, Known { addr: a, width: w, value: *value, load: None });
+                    remember(&mut known, Known { addr: a, width: w, value: *value, load: None, block: b });
                 }
                 Op::Call { func, .. } if effects[*func as usize].writes_memory => known.clear(),
                 _ => {}
             }
         }
-        inherited.leave(cfg, b, &known);
+        inherited.leave(cfg, b, &known, |k| k.block == b);
     }
     forward
 }

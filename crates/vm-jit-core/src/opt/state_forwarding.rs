@@ -2,8 +2,9 @@
 //!
 //! Emulators keep guest registers in the state buffer and read and write them for every guest
 //! instruction. One forward walk per body along straight-line code — a basic block, continued
-//! into any later block it is the only predecessor of (for dead sets: only into the next block,
-//! when that is its only successor) — does two things:
+//! into the next block when it is that block's only predecessor, and into any later block it is
+//! the only predecessor of with what it established itself (`util::Inherited`); for dead sets
+//! only into the next block, when that is its only successor — does two things:
 //!
 //! - **Forwarding.** A `get_state` of a slot whose contents are known — written by an earlier
 //!   `set_state` of the same offset and type, or read by an earlier `get_state` of the same
@@ -57,6 +58,8 @@ struct Known {
     off: u32,
     ty: Type,
     value: Value,
+    /// The basic block where this became known.
+    block: u32,
 }
 
 /// A `set_state` (op `at`) nothing has observed yet; `covered` has a bit per byte overwritten
@@ -108,7 +111,10 @@ fn analyse(
                     }
                     let w = ty.bytes();
                     pending.retain(|p| !overlap(p.off, p.width, *offset, w));
-                    remember(&mut known, Known { off: *offset, ty: *ty, value: info.op_value[i].expect("get_state") });
+                    remember(
+                        &mut known,
+                        Known { off: *offset, ty: *ty, value: info.op_value[i].expect("get_state"), block: b },
+                    );
                 }
                 Op::SetState { offset, value } => {
                     let ty = info.value_types[*value as usize];
@@ -131,7 +137,7 @@ fn analyse(
                         }
                     });
                     known.retain(|k| !overlap(k.off, k.ty.bytes(), *offset, w));
-                    remember(&mut known, Known { off: *offset, ty, value: *value });
+                    remember(&mut known, Known { off: *offset, ty, value: *value, block: b });
                     if pending.len() >= MAX_TRACKED {
                         pending.remove(0); // forgetting a pending set only keeps it
                     }
@@ -152,7 +158,7 @@ fn analyse(
                 _ => {}
             }
         }
-        inherited.leave(cfg, b, &known);
+        inherited.leave(cfg, b, &known, |k| k.block == b);
     }
     (forward, dead)
 }
@@ -359,5 +365,34 @@ mod tests {
         });
         let out = run_pass(StateForwarding, block);
         assert_eq!(gets(&out), 2, "{}", main_text(&out));
+    }
+
+    #[test]
+    fn only_what_the_predecessor_itself_established_skips_ahead() {
+        // entry reads slot 0 and falls into B; B reads slot 8 and branches, its fall-through arm
+        // laid out after the exit arm. That arm reuses slot 8 (read in B) but reads slot 0 again:
+        // carrying the entry's value past B would keep it alive across B for nothing but this.
+        let block = BlockBuilder::new(0).main(|m| {
+            let (b, taken, fall) = (m.new_label(), m.new_label(), m.new_label());
+            let x = m.get_state(I64, 0);
+            m.set_state(16, x);
+            m.bind(b);
+            let y = m.get_state(I64, 8);
+            let x_again = m.get_state(I64, 0); // B continues the entry: forwarded
+            let s = m.add(x_again, y);
+            m.brif(s, taken, fall);
+            m.bind(taken);
+            m.exit_const(1);
+            m.bind(fall);
+            let y2 = m.get_state(I64, 8); // forwarded: B read it
+            let x2 = m.get_state(I64, 0); // read again
+            let t = m.add(x2, y2);
+            m.set_state(24, t);
+            m.exit_const(2);
+        });
+        let out = run_pass(StateForwarding, block);
+        let text = main_text(&out);
+        assert_eq!(gets(&out), 3, "{text}"); // x, y, x2
+        assert!(text.contains("L2:\n  v4 = get_state.i64 0\n  v5 = add.i64 v4, v1\n"), "{text}");
     }
 }

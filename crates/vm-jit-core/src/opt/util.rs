@@ -168,33 +168,39 @@ pub(crate) fn sole_earlier_pred(cfg: &Cfg, b: u32) -> Option<u32> {
 }
 
 /// Facts a forward walk over a body's blocks (in layout order) carries into a block from its
-/// sole earlier predecessor, when that is not simply the block before it: `leave` keeps the
-/// facts at the end of a block such a successor needs, `enter` puts them in place (or clears
-/// them when the block has several predecessors, a later one, or none).
-pub(crate) struct Inherited<T> {
-    saved: Vec<Option<T>>,
+/// sole earlier predecessor when that is not simply the block before it (which the walk just
+/// finished: everything it knows holds). `leave` keeps, at the end of a block such a successor
+/// needs, the facts established in that block itself; `enter` puts them in place (or clears the
+/// facts when the block has several predecessors, a later one, or none).
+///
+/// Only the predecessor's own facts travel that way: they answer the usual case — the arm of a
+/// branch laid out after the other one — while values from further up (a loop the predecessor
+/// follows, say) would be kept alive across all the code in between and crowd its registers.
+pub(crate) struct Inherited<K> {
+    saved: Vec<Option<Vec<K>>>,
 }
 
-impl<T: Clone + Default> Inherited<T> {
+impl<K: Clone> Inherited<K> {
     pub(crate) fn new(cfg: &Cfg) -> Self {
         Inherited { saved: vec![None; cfg.num_blocks()] }
     }
 
     /// At the start of block `b`: `facts` (what the previous block ended with) becomes what `b`
     /// may assume.
-    pub(crate) fn enter(&mut self, cfg: &Cfg, b: u32, facts: &mut T) {
+    pub(crate) fn enter(&mut self, cfg: &Cfg, b: u32, facts: &mut Vec<K>) {
         match sole_earlier_pred(cfg, b) {
             Some(p) if p + 1 == b => {}
             Some(p) => *facts = self.saved[p as usize].clone().unwrap_or_default(),
-            None => *facts = T::default(),
+            None => facts.clear(),
         }
     }
 
-    /// At the end of block `b`, with the facts it ends with.
-    pub(crate) fn leave(&mut self, cfg: &Cfg, b: u32, facts: &T) {
+    /// At the end of block `b`, with the facts it ends with; `own` tells those established in
+    /// `b` itself.
+    pub(crate) fn leave(&mut self, cfg: &Cfg, b: u32, facts: &[K], own: impl Fn(&K) -> bool) {
         let needed = cfg.succs[b as usize].iter().any(|&s| s != b + 1 && sole_earlier_pred(cfg, s) == Some(b));
         if needed {
-            self.saved[b as usize] = Some(facts.clone());
+            self.saved[b as usize] = Some(facts.iter().filter(|k| own(k)).cloned().collect());
         }
     }
 }
