@@ -10,7 +10,8 @@
 //   regions          the four register-machine kernels of the regions section, each stitched into
 //                    the region the TieredCompiler builds for its hot loop (Region.stitch)
 //   RISC-V blocks    every block the RISC-V example (examples/riscv, built to dist/) translates
-//                    while running the bundled qsort program: glibc start-up, qsort, printf —
+//                    while running the bundled qsort program (interpreter tier, so the same set
+//                    every run): glibc start-up, qsort, printf —
 //                    real compiler output, registers in the state buffer, regions with branches
 //   README example   the README's sum loop (hand-written IR: little to remove)
 //
@@ -77,13 +78,16 @@ function riscvBlocks() {
   let Machine
   try {
     ;({ Machine } = require(dist))
-  } catch {
+  } catch (err) {
+    if (err.code !== 'MODULE_NOT_FOUND' || !String(err.message).includes(dist)) throw err
     console.log('  (RISC-V blocks skipped: dist/examples/riscv is not built — npm run build:ts)')
     return []
   }
   const elf = path.join(__dirname, '..', 'examples', 'riscv', 'programs', 'bin', 'qsort.elf')
   const io = { write: (fd, b) => b.length, read: () => 0, hostFd: () => undefined }
-  const m = Machine.fromFile(elf, { tier: 'tiered', argv: [elf, '20000'], io })
+  // Interpreter tier: no background compiles while the passes are timed, and the same blocks
+  // every run (tiered mode would translate hot blocks again with learned call targets).
+  const m = Machine.fromFile(elf, { tier: 'interp', argv: [elf, '20000'], io })
   const blocks = new Map()
   const translate = m.translator.translateRegion.bind(m.translator)
   m.translator.translateRegion = (pc, learn) => {
@@ -91,7 +95,11 @@ function riscvBlocks() {
     blocks.set(Number(pc), t.block)
     return t
   }
-  m.run()
+  try {
+    m.run()
+  } finally {
+    m.dispose()
+  }
   return [...blocks.values()]
 }
 

@@ -25,7 +25,7 @@
 //! **Forgetting.** A store forgets the known bytes it may overlap: all of them, except ranges
 //! with the same base that are disjoint from it. A call to a helper that stores (directly or
 //! through its callees) forgets everything, and so does the start of a block with several
-//! predecessors. Loads, state accesses and everything else leave memory alone.
+//! predecessors, a later one, or none. Loads, state accesses and everything else leave memory alone.
 //!
 //! Stores are never removed (a dead store could still fault), and neither are loads that have
 //! no earlier access to forward from.
@@ -409,6 +409,9 @@ mod tests {
             m.exit_const(0);
         });
         let out = run_pass(MemoryForwarding, block);
-        assert_eq!(loads(&out), 1, "{}", main_text(&out));
+        let text = main_text(&out);
+        assert_eq!(loads(&out), 1, "{text}");
+        // the entry's x (v1), not the taken arm's `one`
+        assert!(text.contains("L1:\n  set_state 16, v1\n"), "{text}");
     }
 }

@@ -317,8 +317,9 @@ mod tests {
 
     #[test]
     fn forwarding_continues_into_every_block_with_one_earlier_predecessor() {
-        // entry: slot 4 = x; brif → t (next to it) or e (after t's exit). t overwrites slot 4
-        // before exiting; e must see the entry's x, not t's value. j joins two paths: nothing known.
+        // entry: slot 4 = x; brif → t (next to it) or e. t sets slot 4 to y1 = x + 1 and branches
+        // to j or e. e has two predecessors (entry, t): it reads slot 4 again. j, laid out after
+        // e, has t as its only predecessor: it reuses y1, not x.
         let block = BlockBuilder::new(0).main(|m| {
             let (t, e, j) = (m.new_label(), m.new_label(), m.new_label());
             let x = m.get_state(I32, 0);
@@ -394,5 +395,43 @@ mod tests {
         let text = main_text(&out);
         assert_eq!(gets(&out), 3, "{text}"); // x, y, x2
         assert!(text.contains("L2:\n  v4 = get_state.i64 0\n  v5 = add.i64 v4, v1\n"), "{text}");
+    }
+
+    #[test]
+    fn a_branch_whose_arms_are_one_later_block_still_hands_on_its_facts() {
+        // `brif c, L, L` with an unreachable block between: L's only predecessor is the entry.
+        let block = BlockBuilder::new(0).main(|m| {
+            let (x_label, l) = (m.new_label(), m.new_label());
+            let x = m.get_state(I64, 0);
+            m.set_state(8, x);
+            m.brif(x, l, l);
+            m.bind(x_label);
+            m.exit_const(9);
+            m.bind(l);
+            let y = m.get_state(I64, 8); // x
+            m.set_state(16, y);
+            m.exit_const(1);
+        });
+        let out = run_pass(StateForwarding, block);
+        assert_eq!(gets(&out), 1, "{}", main_text(&out));
+    }
+
+    #[test]
+    fn a_block_whose_only_predecessor_comes_later_starts_knowing_nothing() {
+        // L1 is reached only from L2, laid out after it: L2's value is defined later in op order.
+        let block = BlockBuilder::new(0).main(|m| {
+            let (l1, l2) = (m.new_label(), m.new_label());
+            m.jump(l2);
+            m.bind(l1);
+            let y = m.get_state(I64, 8); // read: nothing carried backwards
+            m.set_state(16, y);
+            m.exit_const(1);
+            m.bind(l2);
+            let x = m.get_state(I64, 0);
+            m.set_state(8, x);
+            m.jump(l1);
+        });
+        let out = run_pass(StateForwarding, block);
+        assert_eq!(gets(&out), 2, "{}", main_text(&out));
     }
 }

@@ -173,9 +173,11 @@ pub(crate) fn sole_earlier_pred(cfg: &Cfg, b: u32) -> Option<u32> {
 /// needs, the facts established in that block itself; `enter` puts them in place (or clears the
 /// facts when the block has several predecessors, a later one, or none).
 ///
-/// Only the predecessor's own facts travel that way: they answer the usual case — the arm of a
-/// branch laid out after the other one — while values from further up (a loop the predecessor
-/// follows, say) would be kept alive across all the code in between and crowd its registers.
+/// Only facts the predecessor itself recorded travel that way, so every value carried is defined
+/// or used in the predecessor and its live range grows only across the edge. That answers the
+/// usual case — the arm of a branch laid out after the other one — while facts from further up (a
+/// loop the predecessor follows, say) would keep their values alive across all the code in
+/// between and crowd its registers.
 pub(crate) struct Inherited<K> {
     saved: Vec<Option<Vec<K>>>,
 }
