@@ -6,7 +6,7 @@ export const OptimizationPass = Object.freeze({
   ConstantFolding: 'ConstantFolding',
   /** Remove unused pure values, dead local stores, unreachable code, unused helpers and unobserved marks. */
   DeadCodeElimination: 'DeadCodeElimination',
-  /** Guest state get/set elimination along straight-line code. */
+  /** Guest state get/set elimination along straight-line code and into a branch's arms (each arm whose only predecessor is the branch). */
   StateForwarding: 'StateForwarding',
   /** Inline small helper functions into their callers. */
   Inlining: 'Inlining',
