@@ -248,8 +248,8 @@ impl<'a> BodyLower<'a> {
         }
         debug_assert!(open, "verified IR has no op after a terminator but a label");
         if self.fast.as_ref().is_some_and(|f| f.leaves_out(at)) {
-            // Only the folded exit test used it: a zero constant stands in for it to keep the value numbering (a
-            // constant nobody reads, which Cranelift drops).
+            // Only the folded exit test used it: a zero constant stands in for it to keep the
+            // value numbering (nobody reads it, and Cranelift drops it).
             if let Some(v) = self.info.op_value[at] {
                 let c = arith::constant(&mut fl.b, self.ty(v), 0);
                 self.vals.push(c);
