@@ -706,12 +706,13 @@ impl BodyLower<'_> {
         }
     }
 
-    /// The induction variable's current value.
+    /// The induction variable's current value (read as an invariant is: local or state slot).
     pub(super) fn read_iv(&self, fl: &mut FnLower, iv: LoopVar) -> CValue {
-        match iv {
-            LoopVar::Local(l) => fl.b.use_var(self.locals[l as usize]),
-            LoopVar::State(offset) => fl.get_state(Type::I64, offset),
-        }
+        let x = match iv {
+            LoopVar::Local(l) => Inv::Local(l),
+            LoopVar::State(offset) => Inv::State(offset),
+        };
+        self.inv(fl, x)
     }
 
     /// Sets the induction variable.
