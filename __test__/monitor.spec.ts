@@ -6,7 +6,7 @@ import test from 'ava'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EventBasedJitMonitor, formatPerfMap, perfSymbolName, writePerfMap } from 'vm-jit-native'
+import { EventBasedJitMonitor, formatPerfMap, latestPerfMapEntries, perfSymbolName, writePerfMap } from 'vm-jit-native'
 import type { ChromeTrace, JitEvent, TraceEvent } from 'vm-jit-native'
 
 /** A small synthetic session: compiles at three tiers, promotions, evictions, runs. */
@@ -245,6 +245,28 @@ test('perf map: START SIZE name lines in hex; append-friendly file', (t) => {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('perf map: code placed where freed code was replaces it (latestPerfMapEntries, the monitor default)', (t) => {
+  const e = (address: bigint, size: number, name: string) => ({ address, size, name })
+  const placed = [
+    e(0x1000n, 0x100, 'old_a'), // overlapped at its end by new_c
+    e(0x1100n, 0x10, 'b'), // untouched
+    e(0x2000n, 0x40, 'old_d'), // covered entirely by new_e
+    e(0x10f0n, 0x10, 'new_c'),
+    e(0x1ff0n, 0x100, 'new_e'),
+    e(0x3000n, 0, 'empty'),
+  ]
+  t.deepEqual(latestPerfMapEntries(placed).map((x) => x.name), ['b', 'new_c', 'new_e', 'empty'])
+  t.deepEqual(latestPerfMapEntries([]), [])
+  // The monitor drops what later compiles overwrote.
+  const m = new EventBasedJitMonitor()
+  const compile = (pc: bigint, tier: 0 | 1 | 2, address: bigint, codeSize: number) =>
+    m.record({ kind: 'compileEnd', pc, tier, ts: 1, start: 0, durationUs: 5, codeSize, address, background: false })
+  compile(0x1000n, 1, 0x7f00_0000_0000n, 0x80)
+  compile(0x2000n, 1, 0x7f00_0000_0080n, 0x80)
+  compile(0x3000n, 2, 0x7f00_0000_0000n, 0x40) // reuses the freed code of 0x1000's tier 1
+  t.is(m.toPerfMap(), '7f0000000080 80 jit_t1_0x2000\n7f0000000000 40 jit_t2_0x3000\n')
 })
 
 test('listeners: per kind and "*", delivered synchronously, unsubscribable', (t) => {

@@ -54,7 +54,7 @@ export type { JitReport, TierReport, TimelineSummary } from './monitor/report.js
 export { formatTextReport } from './monitor/report.js'
 export { buildChromeTrace } from './monitor/chromeTrace.js'
 export type { ChromeTrace, TraceEvent } from './monitor/chromeTrace.js'
-export { defaultPerfMapPath, formatPerfMap, perfSymbolName, writePerfMap } from './monitor/perfMap.js'
+export { defaultPerfMapPath, formatPerfMap, latestPerfMapEntries, perfSymbolName, writePerfMap } from './monitor/perfMap.js'
 export type { PerfMapEntry } from './monitor/perfMap.js'
 export { TieredCompiler } from './tiered/TieredCompiler.js'
 export type { TieredConfig, TieredRunOptions, Translation } from './tiered/TieredCompiler.js'

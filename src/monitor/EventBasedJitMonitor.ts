@@ -18,7 +18,7 @@ import { buildChromeTrace } from './chromeTrace.js'
 import type { ChromeTrace } from './chromeTrace.js'
 import { EVENT_KINDS } from './events.js'
 import type { CacheLookupEvent, JitEvent, JitEventKind, JitEventOf, RecordedEvent } from './events.js'
-import { defaultPerfMapPath, formatPerfMap, perfSymbolName, writePerfMap } from './perfMap.js'
+import { defaultPerfMapPath, formatPerfMap, latestPerfMapEntries, perfSymbolName, writePerfMap } from './perfMap.js'
 import type { PerfMapEntry } from './perfMap.js'
 import { formatTextReport, tierReport, topEntries } from './report.js'
 import type { JitReport, TierReport } from './report.js'
@@ -385,14 +385,15 @@ export class EventBasedJitMonitor {
 
   /**
    * Perf map text (see perfMap.ts) for `entries`, by default every compile recorded with an
-   * `address` (named jit_t<tier>_0x<pc>).
+   * `address` (named jit_t<tier>_0x<pc>) whose code was not later overwritten by newer code placed
+   * in the same memory (latestPerfMapEntries).
    */
-  toPerfMap(entries: Iterable<PerfMapEntry> = this.#perfEntries): string {
+  toPerfMap(entries: Iterable<PerfMapEntry> = latestPerfMapEntries(this.#perfEntries)): string {
     return formatPerfMap(entries)
   }
 
   /** Appends toPerfMap(entries) to `path` (default /tmp/perf-<pid>.map, where perf looks). */
-  writePerfMap(entries: Iterable<PerfMapEntry> = this.#perfEntries, path = defaultPerfMapPath()): string {
+  writePerfMap(entries: Iterable<PerfMapEntry> = latestPerfMapEntries(this.#perfEntries), path = defaultPerfMapPath()): string {
     return writePerfMap(entries, path)
   }
 

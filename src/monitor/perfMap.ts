@@ -7,9 +7,12 @@
 //
 // perf reads the file when the report is made (`perf report`, `perf script`), not while recording,
 // so the file may be written at any time before — including after the code was freed — and may be
-// appended to as code is compiled. Because code memory is recycled, the file can list overlapping
-// regions over a long run; perf then attributes a sample to one of them, so a map written once per
-// run phase (or the jitdump format, for exact timing) is more precise than one written for ever.
+// appended to as code is compiled. Because code memory is recycled, a run can place new code where
+// freed code was; perf attributes a sample in overlapping regions to any one of them (a tier-2
+// block's samples were reported under the freed tier-1 code of another block). latestPerfMapEntries() keeps,
+// for each address, only the code placed there last — the monitor's default — which names right
+// every sample taken while that code was there; samples from before the reuse get its name too, so
+// a map written once per run phase (or the jitdump format, for exact timing) is more precise still.
 
 import { appendFileSync, writeFileSync } from 'node:fs'
 
@@ -45,6 +48,35 @@ export function formatPerfMap(entries: Iterable<PerfMapEntry>): string {
     out += `${e.address.toString(16)} ${e.size.toString(16)} ${name}\n`
   }
   return out
+}
+
+/**
+ * `entries` (in the order the code was placed) without those that later code overlaps: what each
+ * address held last. Keeps the original order.
+ */
+export function latestPerfMapEntries(entries: readonly PerfMapEntry[]): PerfMapEntry[] {
+  // Walk from the newest back, keeping the ranges taken so far sorted by start.
+  const starts: bigint[] = []
+  const ends: bigint[] = []
+  const keep: boolean[] = new Array(entries.length).fill(false)
+  for (let k = entries.length - 1; k >= 0; k--) {
+    const { address, size } = entries[k]
+    const end = address + BigInt(size)
+    // First kept range starting at or after `end`; the one before it is the only one that can
+    // reach into [address, end) from below.
+    let lo = 0
+    let hi = starts.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (starts[mid] < end) lo = mid + 1
+      else hi = mid
+    }
+    if (lo > 0 && ends[lo - 1] > address) continue
+    starts.splice(lo, 0, address)
+    ends.splice(lo, 0, end)
+    keep[k] = true
+  }
+  return entries.filter((_, k) => keep[k])
 }
 
 /**
