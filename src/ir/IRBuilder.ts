@@ -804,7 +804,8 @@ export class IRBuilder {
 
   /** Checks an op may be appended here (open, reachable, within limits). */
   #begin(m: string, isLabel = false): void {
-    this.#open(m)
+    // #open's test, inline: this runs for every op.
+    if (this.#closed !== undefined || this.#block.finished) this.#open(m)
     if (this.#terminated && !isLabel) {
       throw new Error(`${this.#where(m)}: unreachable op after the terminator ${this.#lastOp}; bind a label first (b.bind(label))`)
     }
@@ -880,6 +881,7 @@ export class IRBuilder {
   }
 
   #value(m: string, what: string, x: unknown): Value {
+    if (Value.ownedBy(x, this)) return x
     if (!(x instanceof Value)) {
       throw new TypeError(`${this.#where(m)}: ${what} must be a Value produced by this builder, got ${describe(x)}`)
     }

@@ -28,6 +28,14 @@ export class Value {
     valueOwner = (v) => v.#owner
   }
 
+  /**
+   * @internal Is `x` a Value made by `owner`? One brand check, no exception for other objects:
+   * the builder asks this for every operand of every op.
+   */
+  static ownedBy(x: unknown, owner: object): x is Value {
+    return typeof x === 'object' && x !== null && #owner in x && x.#owner === owner
+  }
+
   toString(): string {
     return `v${this.id}:${this.type}`
   }
