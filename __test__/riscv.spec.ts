@@ -129,6 +129,19 @@ test('the CLI runs a program and exits with its code; --stats prints the JIT rep
   t.regex(r.stderr, /JIT report/)
 })
 
+test('the published command (the bundled CLI, package.json bin) runs a program like the sources do', (t) => {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { bin: Record<string, string> }
+  t.is(pkg.bin['vm-jit-riscv'], 'dist/vm-jit-riscv.cjs')
+  const r = spawnSync(process.execPath, [pkg.bin['vm-jit-riscv']!, '--stats', bin('hello'), 'a', 'b'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, VMJIT_GREETING: 'bundle' },
+  })
+  t.is(r.status, 3, r.stderr)
+  t.regex(r.stdout, /^Hello from RISC-V! argc=3\nargv\[1\] = a\nargv\[2\] = b\ngreeting: bundle\n/)
+  t.regex(r.stderr, /JIT report \(tier tiered, vm-jit-native TieredCompiler\)/)
+})
+
 test('the CLI refuses a file that is not a RISC-V executable', (t) => {
   const r = spawnSync(process.execPath, ['--import', '@oxc-node/core/register', 'examples/riscv/cli.ts', 'package.json'], { cwd: root, encoding: 'utf8' })
   t.is(r.status, 127)

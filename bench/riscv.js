@@ -23,7 +23,8 @@ const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 const programsDir = path.join(root, 'examples', 'riscv', 'programs')
-let cli = path.join(root, 'dist', 'examples', 'riscv', 'cli.js')
+// The published command: the bundled CLI (scripts/bundle-cli.js), as `npx vm-jit-riscv` runs it.
+let cli = path.join(root, 'dist', 'vm-jit-riscv.cjs')
 
 // Inputs sized so that qemu-riscv64 takes roughly 0.5–2 s on the machine this was tuned on.
 const PROGRAMS = [
@@ -129,7 +130,7 @@ function fmtMips(insns, s) {
 function main() {
   const o = parseArgs(process.argv.slice(2))
   if (!fs.existsSync(cli)) {
-    console.error('bench:riscv: dist/examples/riscv/cli.js is missing; run `npm run build:ts` first')
+    console.error(`bench:riscv: ${path.relative(root, cli)} is missing; run \`npm run build:ts\` first`)
     process.exit(1)
   }
   const programs = PROGRAMS.filter((p) => !o.only || o.only.includes(p.name))
