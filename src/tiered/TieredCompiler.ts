@@ -407,6 +407,7 @@ export class TieredCompiler {
 
   /** Drops every region with a member overlapping guest bytes [start, end). Returns how many. */
   #dropRegionsCovering(start: bigint, end: bigint): number {
+    if (this.regionLimits === undefined) return 0 // no record has a region
     let n = 0
     for (const rec of [...this.#blocks.values()]) {
       if (rec.region && regionCovers(rec.region, start, end)) {
@@ -434,15 +435,21 @@ export class TieredCompiler {
 
   /** Drops every block overlapping guest bytes [start, end). Returns how many. */
   invalidateRange(start: bigint, end: bigint): number {
-    let n = 0
-    for (const rec of [...this.#blocks.values()]) {
-      const blockEnd = rec.pc + BigInt(Math.max(1, rec.guestSize))
-      if (rec.pc < end && start < blockEnd) {
-        this.cache.invalidate(rec.pc)
-        this.#forget(rec, 'invalidate')
-        n++
-      }
+    // A block overlaps when pc < end and pc + max(1, guestSize) > start. None is longer than
+    // #longestBlock, so a pc at or below start − #longestBlock is ruled out by a comparison, before
+    // the bigint arithmetic: ~0.3 µs a block with TurboFan off made each call ~150 µs for 500
+    // blocks, and the RISC-V engine invalidates whenever its translator learns a call site.
+    const below = start - BigInt(this.#longestBlock)
+    const hit: BlockRecord[] = []
+    for (const rec of this.#blocks.values()) {
+      if (rec.pc >= end || rec.pc <= below) continue
+      if (start < rec.pc + BigInt(Math.max(1, rec.guestSize))) hit.push(rec)
     }
+    for (const rec of hit) {
+      this.cache.invalidate(rec.pc)
+      this.#forget(rec, 'invalidate')
+    }
+    let n = hit.length
     n += this.#dropRegionsCovering(start, end)
     n += this.cache.invalidateRange(start, end)
     // Compiles under way for blocks in the range that have no code yet are stale too.
@@ -452,6 +459,9 @@ export class TieredCompiler {
   }
 
   #adopted = 0
+
+  /** An upper bound of max(1, guestSize) over the records (see invalidateRange). */
+  #longestBlock = 1
 
   /** Blocks whose code this runtime took from a shared cache instead of compiling it. */
   get adoptedCount(): number {
@@ -580,6 +590,7 @@ export class TieredCompiler {
     }
     this.#blocks.set(block.pc, rec)
     this.#byUnit.set(unit.id, rec)
+    if (rec.guestSize > this.#longestBlock) this.#longestBlock = rec.guestSize
     if (tier === 2) this.#tier2Count++
     this.cache.insert(block.pc, { codeId: unit.id + 1, tier, size: unit.size })
   }
