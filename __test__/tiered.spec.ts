@@ -519,3 +519,47 @@ test('guest state and memory may be SharedArrayBuffer-backed', (t) => {
   const jit = new TieredCompiler({ translate: guest.translate })
   t.is(diffResults(runTiered(jit, guest), ref), undefined)
 })
+
+test('RecordTable keeps records in the order of a Map of them, through replacements, removals and compaction', async (t) => {
+  // The policy sees blocks in this order, and the order of promotions is the order of compiles:
+  // the table must iterate exactly as the pc → record Map the runtime keeps beside it.
+  const { RecordTable } = await import('../src/tiered/RecordTable.ts')
+  type Rec = { pc: number; unit: number; slot: number }
+  const table = new RecordTable<Rec>()
+  const map = new Map<number, Rec>()
+  const counters = new Uint32Array(4096)
+  let seed = 12345
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % n
+  }
+  let nextUnit = 0
+  for (let step = 0; step < 5000; step++) {
+    const pc = random(300)
+    const old = map.get(pc)
+    const op = random(10)
+    if (op < 5) {
+      const rec = { pc, unit: nextUnit++ % counters.length, slot: -1 }
+      table.add(rec, rec.unit, counters[rec.unit], old)
+      map.set(pc, rec)
+    } else if (op < 8 && old) {
+      table.remove(old)
+      map.delete(pc)
+    } else {
+      for (let i = 0; i < 20; i++) counters[random(counters.length)] += 1 + random(3)
+      const moved: number[] = []
+      table.sync(counters, (rec) => moved.push(rec.pc))
+      const order = [...map.keys()]
+      t.deepEqual(moved, order.filter((p) => moved.includes(p)), 'sync reports in Map order')
+      const offered: number[] = []
+      for (let k = table.nextOffered(0); k >= 0; k = table.nextOffered(k + 1)) offered.push(table.takeOffered(k).pc)
+      t.deepEqual(offered, order.filter((p) => offered.includes(p)), 'offers come in Map order')
+      t.true(moved.every((p) => offered.includes(p)), 'a record that ran is offered')
+    }
+  }
+  // Everything still in the map is offered once when marked; nothing removed is.
+  for (const rec of map.values()) table.offer(rec)
+  const all: number[] = []
+  for (let k = table.nextOffered(0); k >= 0; k = table.nextOffered(k + 1)) all.push(table.takeOffered(k).pc)
+  t.deepEqual(all, [...map.keys()])
+})

@@ -16,6 +16,7 @@ import { EwmaHotspotDetector, type EwmaConfig } from '../hotspot/EwmaHotspotDete
 import { EventBasedJitMonitor } from '../monitor/EventBasedJitMonitor.js'
 import { ThresholdPolicy, type BlockProfile, type CompilePolicy, type Tier } from './policy.js'
 import { formRegion, regionCovers, type RegionInfo } from './regions.js'
+import { RecordTable } from './RecordTable.js'
 import { DEFAULT_REGION_LIMITS, type RegionLimits } from '../region/Region.js'
 
 /** What `translate` may return: a block, or a block with the guest bytes it covers (for invalidateRange). */
@@ -88,17 +89,15 @@ interface BlockRecord {
   guestSize: number
   unit: NativeUnitInfo
   tier: Tier
-  /** Counter value at the last decision point (counters are u32 and wrap). */
-  lastCount: number
   executions: number
-  recent: number
   /** Id of a background compile for this block, if one is under way. */
   pendingJob: number | undefined
   /**
-   * Offered to the policy at the next decision point: it ran since the last one, or it is new,
-   * or its compile finished (see #profiles).
+   * Its place in #table, which also keeps its counter snapshot, its executions in the last epoch
+   * and whether it is offered to the policy at the next decision point (it ran since the last
+   * one, or it is new, or its compile finished: see #profiles).
    */
-  offer: boolean
+  slot: number
   /** Bumped when the block is invalidated: a compile started before is stale. */
   generation: number
   /** Set when the code is a region starting here: its member blocks (this one first). */
@@ -139,6 +138,8 @@ export class TieredCompiler {
   /** [0]: interrupt flag; over a SharedArrayBuffer so another thread can set it. */
   readonly #control: Int32Array
   readonly #blocks = new Map<bigint, BlockRecord>()
+  /** #blocks' records in its order, with what decision points read of them (RecordTable.ts). */
+  readonly #table = new RecordTable<BlockRecord>()
   readonly #byUnit = new Map<number, BlockRecord>()
   readonly #jobs = new Map<number, PendingJob>()
   #nextJob = 1
@@ -518,7 +519,7 @@ export class TieredCompiler {
       pc: block.pc,
       tier: rec?.tier,
       executions: rec?.executions ?? 0,
-      recent: rec?.recent ?? 0,
+      recent: rec ? this.#table.recent(rec) : 0,
       rate: this.detector.rate(block.pc),
       hot: this.detector.isHotspot(block.pc),
       opCount: block.opCount,
@@ -575,11 +576,9 @@ export class TieredCompiler {
       guestSize: guestSize || old?.guestSize || 0,
       unit,
       tier,
-      lastCount: this.#counters[unit.id],
       executions: old?.executions ?? 0,
-      recent: 0,
       pendingJob: undefined,
-      offer: true,
+      slot: -1,
       generation: this.#generationOf(block.pc),
       region,
     }
@@ -588,6 +587,7 @@ export class TieredCompiler {
       if (old.tier === 2) this.#tier2Count--
       // The cache's 'replace' eviction releases the old unit.
     }
+    this.#table.add(rec, unit.id, this.#counters[unit.id], old)
     this.#blocks.set(block.pc, rec)
     this.#byUnit.set(unit.id, rec)
     if (rec.guestSize > this.#longestBlock) this.#longestBlock = rec.guestSize
@@ -620,7 +620,7 @@ export class TieredCompiler {
     const rec = this.#byUnit.get(id)
     if (rec) {
       this.#byUnit.delete(id)
-      if (this.#blocks.get(pc) === rec) this.#blocks.delete(pc)
+      this.#unlist(rec)
       if (rec.tier === 2) this.#tier2Count--
     }
     this.#native?.release(id)
@@ -631,11 +631,18 @@ export class TieredCompiler {
 
   #forget(rec: BlockRecord, _why: string): void {
     rec.generation = this.#bumpGeneration(rec.pc)
-    if (this.#blocks.get(rec.pc) === rec) this.#blocks.delete(rec.pc)
+    this.#unlist(rec)
     if (this.#byUnit.delete(rec.unit.id)) {
       if (rec.tier === 2) this.#tier2Count--
       this.#native?.release(rec.unit.id)
     }
+  }
+
+  /** Removes `rec` from #blocks (and #table) if it is still the record for its pc. */
+  #unlist(rec: BlockRecord): void {
+    if (this.#blocks.get(rec.pc) !== rec) return
+    this.#blocks.delete(rec.pc)
+    this.#table.remove(rec)
   }
 
   /**
@@ -655,18 +662,14 @@ export class TieredCompiler {
     return g
   }
 
+  /** Reads the native counters: executions of the blocks that ran since the last look. */
   #syncCounters(): void {
-    for (const rec of this.#blocks.values()) {
-      const c = this.#counters[rec.unit.id]
-      const delta = (c - rec.lastCount) >>> 0
-      rec.lastCount = c
-      rec.recent = delta
-      if (delta > 0) {
-        rec.offer = true
-        rec.executions += delta
-        this.detector.recordExecution(rec.pc, delta)
-      }
-    }
+    this.#table.sync(this.#counters, this.#ran)
+  }
+
+  readonly #ran = (rec: BlockRecord, delta: number): void => {
+    rec.executions += delta
+    this.detector.recordExecution(rec.pc, delta)
   }
 
   #executionTable(): Array<[bigint, number]> {
@@ -698,7 +701,7 @@ export class TieredCompiler {
       this.#pendingBlocks.delete(job.pc)
       if (rec && rec.pendingJob === done.jobId) {
         rec.pendingJob = undefined
-        rec.offer = true
+        this.#table.offer(rec)
       }
       const stale =
         this.#generationOf(job.pc) !== job.generation ||
@@ -779,10 +782,14 @@ export class TieredCompiler {
     // traps to the host often (a system call per line of output) has hundreds of such blocks at
     // every one of its decision points (the RISC-V example's fpmisc spent more time here than
     // translating).
-    for (const rec of this.#blocks.values()) {
-      if (!rec.offer || rec.tier === 2 || rec.pendingJob !== undefined) continue
-      rec.offer = false
-      yield this.#profile(rec, rec.block)
+    // The table walks only a typed array of flags to find them. A block at tier 2 is never offered
+    // again (new code for its pc is a new record): its flag is cleared, so the walk skips it.
+    const table = this.#table
+    for (let k = table.nextOffered(0); k >= 0; k = table.nextOffered(k + 1)) {
+      const rec = table.at(k)
+      if (rec.pendingJob !== undefined) continue
+      table.takeOffered(k)
+      if (rec.tier !== 2) yield this.#profile(rec, rec.block)
     }
   }
 }
