@@ -563,3 +563,34 @@ test('RecordTable keeps records in the order of a Map of them, through replaceme
   for (let k = table.nextOffered(0); k >= 0; k = table.nextOffered(k + 1)) all.push(table.takeOffered(k).pc)
   t.deepEqual(all, [...map.keys()])
 })
+
+test('the hot-spot detector sees every execution the runtime counts, through invalidations, in bulk or block by block', (t) => {
+  // Decision points feed the detector in one pass (bindCounters, by RecordTable slot), or, when it
+  // closes epochs on its own (epochExecutions), one block at a time. Invalidating many blocks leaves
+  // holes that the table squeezes out, moving records to other slots.
+  const halting = (pc: bigint): Block => {
+    const b = new IRBuilder({ pc })
+    b.setState(8, b.add(b.getState('i64', 8), b.i64(1n)))
+    b.halt()
+    return b.finish()
+  }
+  for (const hotspot of [{}, { epochExecutions: 7 }]) {
+    const jit = new TieredCompiler({ translate: halting, stateSize: 64, hotspot })
+    const state = new BigUint64Array(8)
+    const memory = new Uint8Array(64)
+    const pcs = Array.from({ length: 120 }, (_, i) => 0x1000n + BigInt(i) * 0x10n)
+    const never = 0x9000n
+    jit.compileFast(halting(never)) // installed, never run: the detector must not know it
+    for (let round = 0; round < 4; round++) {
+      for (const [i, pc] of pcs.entries()) if ((i + round) % 3 !== 0) jit.run(pc, state, memory)
+      // Drop two thirds of the blocks: more than 32 holes, squeezed out at the next decision point.
+      t.true(jit.invalidateRange(0x1000n + BigInt(round % 3) * 0x10n, 0x1000n + 80n * 0x10n) > 32)
+    }
+    const ran = pcs.filter((pc) => jit.detector.executionCount(pc) > 0)
+    t.is(jit.detector.stats().blocksTracked, ran.length, JSON.stringify(hotspot))
+    t.is(jit.detector.executionCount(never), 0)
+    t.is(jit.detector.stats().totalExecutions, Number(state[1]))
+    // Blocks never invalidated keep their runtime record: both counts agree.
+    for (const pc of pcs.slice(80)) t.is(jit.detector.executionCount(pc), jit.executionCount(pc))
+  }
+})

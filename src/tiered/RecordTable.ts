@@ -63,8 +63,8 @@ export class RecordTable<T extends Slotted> {
   /**
    * Reads the counters: calls `moved(rec, delta)`, in table order, for every record whose counter
    * changed since the last sync (and marks it to be offered); every record's recent() becomes
-   * its delta. Squeezes out holes first when they are many, so call it only when no iteration
-   * over slots (nextOffered) is under way.
+   * its delta (see recentCounts). Squeezes out holes first when they are many — records change
+   * slots — so call it only when no iteration over slots (nextOffered) is under way.
    */
   sync(counters: Uint32Array, moved: (rec: T, delta: number) => void): void {
     if (this.#holes > 32 && this.#holes * 2 > this.#length) this.#compact()
@@ -80,10 +80,21 @@ export class RecordTable<T extends Slotted> {
       if (delta === 0) continue
       last[k] = c
       const rec = recs[k]
-      if (rec === undefined) continue
+      if (rec === undefined) {
+        recent[k] = 0
+        continue
+      }
       offer[k] = 1
       moved(rec, delta)
     }
+  }
+
+  /**
+   * Executions between the last two syncs by slot (0 for holes and for slots past the end): the
+   * counters for a CounterBinding whose index is the slot. Read-only.
+   */
+  get recentCounts(): Uint32Array {
+    return this.#recent
   }
 
   /** Executions of `rec` between the last two syncs. */
@@ -129,6 +140,7 @@ export class RecordTable<T extends Slotted> {
     }
     this.#recs.length = n
     this.#offer.fill(0, n, this.#length)
+    this.#recent.fill(0, n, this.#length)
     this.#length = n
     this.#holes = 0
   }

@@ -12,7 +12,7 @@ import { toRunExit, type RunExit } from '../run/exit.js'
 import { DEFAULT_FUEL, normalizeFuel } from '../run/fuel.js'
 import { ShardedCodeCache } from '../cache/ShardedCodeCache.js'
 import type { CacheEntry, CacheEvictReason } from '../cache/types.js'
-import { EwmaHotspotDetector, type EwmaConfig } from '../hotspot/EwmaHotspotDetector.js'
+import { EwmaHotspotDetector, type CounterBinding, type EwmaConfig } from '../hotspot/EwmaHotspotDetector.js'
 import { EventBasedJitMonitor } from '../monitor/EventBasedJitMonitor.js'
 import { ThresholdPolicy, type BlockProfile, type CompilePolicy, type Tier } from './policy.js'
 import { formRegion, regionCovers, type RegionInfo } from './regions.js'
@@ -98,6 +98,8 @@ interface BlockRecord {
    * one, or it is new, or its compile finished: see #profiles).
    */
   slot: number
+  /** The slot #bound maps to this record's pc (−1: none yet; see #ran). */
+  boundSlot: number
   /** Bumped when the block is invalidated: a compile started before is stale. */
   generation: number
   /** Set when the code is a region starting here: its member blocks (this one first). */
@@ -191,6 +193,9 @@ export class TieredCompiler {
     this.#translate = config.translate
     this.policy = config.policy ?? new ThresholdPolicy(c)
     this.detector = new EwmaHotspotDetector({ threshold: c.optimizedThreshold, ...config.hotspot })
+    // A detector that closes epochs by itself (epochExecutions) must see executions block by block,
+    // as it may close one between two blocks; otherwise it takes them all in one pass.
+    this.#bound = this.detector.config.epochExecutions === 0 ? this.detector.bindCounters() : undefined
     const onEvict = (pc: bigint, entry: CacheEntry, why: CacheEvictReason): void => this.#evicted(pc, entry, why)
     this.cache = config.sharedCache
       ? ShardedCodeCache.attach(config.sharedCache, { onEvict })
@@ -579,6 +584,7 @@ export class TieredCompiler {
       executions: old?.executions ?? 0,
       pendingJob: undefined,
       slot: -1,
+      boundSlot: -1,
       generation: this.#generationOf(block.pc),
       region,
     }
@@ -665,11 +671,28 @@ export class TieredCompiler {
   /** Reads the native counters: executions of the blocks that ran since the last look. */
   #syncCounters(): void {
     this.#table.sync(this.#counters, this.#ran)
+    this.#bound?.observe(this.#table.recentCounts)
   }
+
+  /**
+   * The detector's bulk path, indexed by #table slot (its recentCounts are the deltas); undefined
+   * when each execution is recorded on its own (see the constructor).
+   */
+  readonly #bound: CounterBinding | undefined
 
   readonly #ran = (rec: BlockRecord, delta: number): void => {
     rec.executions += delta
-    this.detector.recordExecution(rec.pc, delta)
+    const bound = this.#bound
+    if (bound === undefined) {
+      this.detector.recordExecution(rec.pc, delta)
+    } else if (rec.boundSlot !== rec.slot) {
+      // Bound on its first execution, not when installed: the detector starts tracking a block
+      // (its age for the warm-up rule) when it first runs, and in the order blocks first run —
+      // as recordExecution did. A slot left bound to an old pc (after compaction) is harmless:
+      // its count is 0 until a record that runs there rebinds it here, before observe().
+      bound.set(rec.slot, rec.pc)
+      rec.boundSlot = rec.slot
+    }
   }
 
   #executionTable(): Array<[bigint, number]> {
