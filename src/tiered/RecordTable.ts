@@ -18,6 +18,9 @@ export interface Slotted {
   slot: number
 }
 
+const OFFERED = 1
+const SETTLED = 2
+
 export class RecordTable<T extends Slotted> {
   #recs: Array<T | undefined> = []
   /** Native unit id of each slot's code: its index in the counter array. */
@@ -26,16 +29,19 @@ export class RecordTable<T extends Slotted> {
   #last = new Uint32Array(64)
   /** Executions between the last two syncs. */
   #recent = new Uint32Array(64)
-  /** 1: to be offered to the policy (it ran, is new, or its compile finished). */
+  /**
+   * OFFERED: to be offered to the policy (it ran, is new, or its compile finished); SETTLED: never
+   * to be offered (its code is final), whatever happens; 0: neither.
+   */
   #offer = new Uint8Array(64)
   #length = 0
   #holes = 0
 
   /**
-   * Adds `rec`, whose code is unit `unitId` with counter value `count` now, to be offered. With
-   * `old` (the record it replaces for the same pc), it takes old's slot.
+   * Adds `rec`, whose code is unit `unitId` with counter value `count` now, to be offered — or,
+   * `settled`, never. With `old` (the record it replaces for the same pc), it takes old's slot.
    */
-  add(rec: T, unitId: number, count: number, old?: T): void {
+  add(rec: T, unitId: number, count: number, old: T | undefined, settled: boolean): void {
     let k: number
     if (old !== undefined && this.#recs[old.slot] === old) {
       k = old.slot
@@ -48,7 +54,7 @@ export class RecordTable<T extends Slotted> {
     this.#units[k] = unitId
     this.#last[k] = count
     this.#recent[k] = 0
-    this.#offer[k] = 1
+    this.#offer[k] = settled ? SETTLED : OFFERED
   }
 
   /** Removes `rec` (no-op if it is not in the table). */
@@ -84,7 +90,7 @@ export class RecordTable<T extends Slotted> {
         recent[k] = 0
         continue
       }
-      offer[k] = 1
+      if (offer[k] === 0) offer[k] = OFFERED
       moved(rec, delta)
     }
   }
@@ -102,15 +108,15 @@ export class RecordTable<T extends Slotted> {
     return this.#recent[rec.slot]
   }
 
-  /** Marks `rec` to be offered at the next decision point. */
+  /** Marks `rec` to be offered at the next decision point (unless it is settled). */
   offer(rec: T): void {
-    if (this.#recs[rec.slot] === rec) this.#offer[rec.slot] = 1
+    if (this.#recs[rec.slot] === rec && this.#offer[rec.slot] === 0) this.#offer[rec.slot] = OFFERED
   }
 
   /** The first slot at or after `from` holding a record marked to be offered, or −1. */
   nextOffered(from: number): number {
     const offer = this.#offer
-    for (let k = from; k < this.#length; k++) if (offer[k] !== 0) return k
+    for (let k = from; k < this.#length; k++) if (offer[k] === OFFERED) return k
     return -1
   }
 

@@ -593,7 +593,9 @@ export class TieredCompiler {
       if (old.tier === 2) this.#tier2Count--
       // The cache's 'replace' eviction releases the old unit.
     }
-    this.#table.add(rec, unit.id, this.#counters[unit.id], old)
+    // Tier-2 code is final: a new record replaces it, so it never needs offering (and its hot loop
+    // running would otherwise flag it at every decision point).
+    this.#table.add(rec, unit.id, this.#counters[unit.id], old, tier === 2)
     this.#blocks.set(block.pc, rec)
     this.#byUnit.set(unit.id, rec)
     if (rec.guestSize > this.#longestBlock) this.#longestBlock = rec.guestSize
@@ -805,14 +807,13 @@ export class TieredCompiler {
     // traps to the host often (a system call per line of output) has hundreds of such blocks at
     // every one of its decision points (the RISC-V example's fpmisc spent more time here than
     // translating).
-    // The table walks only a typed array of flags to find them. A block at tier 2 is never offered
-    // again (new code for its pc is a new record): its flag is cleared, so the walk skips it.
+    // The table walks only a typed array of flags to find them (tier-2 records are never flagged:
+    // see #adopt).
     const table = this.#table
     for (let k = table.nextOffered(0); k >= 0; k = table.nextOffered(k + 1)) {
       const rec = table.at(k)
-      if (rec.pendingJob !== undefined) continue
-      table.takeOffered(k)
-      if (rec.tier !== 2) yield this.#profile(rec, rec.block)
+      if (rec.tier === 2 || rec.pendingJob !== undefined) continue
+      yield this.#profile(table.takeOffered(k), rec.block)
     }
   }
 }
