@@ -9,10 +9,11 @@
 // so the file may be written at any time before — including after the code was freed — and may be
 // appended to as code is compiled. Because code memory is recycled, a run can place new code where
 // freed code was; perf attributes a sample in overlapping regions to any one of them (a tier-2
-// block's samples were reported under the freed tier-1 code of another block). latestPerfMapEntries() keeps,
-// for each address, only the code placed there last — the monitor's default — which names right
-// every sample taken while that code was there; samples from before the reuse get its name too, so
-// a map written once per run phase (or the jitdump format, for exact timing) is more precise still.
+// block's samples were reported under the freed tier-1 code of another block). So the monitor
+// writes, by default, latestPerfMapEntries(): for each address only the code placed there last,
+// which names right every sample taken while that code was there; samples from before the reuse
+// get its name too, so a map written once per run phase (or the jitdump format, for exact timing)
+// is more precise still.
 
 import { appendFileSync, writeFileSync } from 'node:fs'
 
