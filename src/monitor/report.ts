@@ -138,6 +138,7 @@ export function formatTextReport(r: JitReport, top = 5): string {
         `compiling with the guest stopped: ${(t.compileShareOfRunTime * 100).toFixed(1)}% of run time`,
     )
   }
+  if (t.decisions > 0) lines.push(`Decision points: ${t.decisions}, ${(t.decisionTimeUs / 1000).toFixed(2)} ms in all`)
   if (r.slowestBlocks.length > 0) {
     lines.push('', `Top ${Math.min(top, r.slowestBlocks.length)} Slowest Blocks:`)
     for (const [pc, time] of r.slowestBlocks.slice(0, top)) lines.push(`  ${hex(pc)}: ${us(time)} μs`)
