@@ -29,16 +29,17 @@ export class ControlFlow {
   #bbLabel: number[] = [-1] // label that starts each basic block (-1 for the entry)
   #succLabels: number[][] = [[]]
   #fallInto: number[] = [-1]
-  #valueBB: number[] = []
+  /** Basic block of each value's definition (read and written inline by IRBuilder's hot path). */
+  readonly valueBB: number[] = []
   #labelBB: number[] = []
   #uses: CrossUse[] = []
 
   defineValue(id: number): void {
-    this.#valueBB[id] = this.bb
+    this.valueBB[id] = this.bb
   }
 
   useValue(id: number, op: string, opIndex: number): void {
-    const def = this.#valueBB[id]
+    const def = this.valueBB[id]
     // Same basic block: defined earlier, fine. Entry block: it dominates every reachable block
     // (and unreachable uses are the verifier's business), so the common case records nothing.
     if (def !== this.bb && def !== 0) this.#uses.push({ bb: this.bb, value: id, op, opIndex })
@@ -141,7 +142,7 @@ export class ControlFlow {
     }
     for (const u of this.#uses) {
       if (tin[u.bb] === -1) continue // unreachable use: the verifier has the last word
-      const d = this.#valueBB[u.value]!
+      const d = this.valueBB[u.value]!
       const dominates = tin[d] !== -1 && tin[d]! <= tin[u.bb]! && tout[u.bb]! <= tout[d]!
       if (!dominates) {
         return { value: u.value, defBlock: this.#name(d), op: u.op, opIndex: u.opIndex, useBlock: this.#name(u.bb) }

@@ -15,7 +15,7 @@
 import { Block } from './Block.js'
 import { describe, floatConstBits, intConstBits, intConstNumberBits, rawBits } from './constants.js'
 import { ControlFlow } from './ControlFlow.js'
-import { ByteWriter } from './encoder.js'
+import { ByteWriter, pushU64Number, pushUleb } from './encoder.js'
 import { Func, Label, Local, ownerOf, Value } from './handles.js'
 import {
   FCMP_CONDITIONS,
@@ -93,6 +93,7 @@ class HelperSpec {
 }
 
 const WIDTHS = [1, 2, 4, 8]
+const OPS_LIMIT = LIMITS.opsPerBody
 const U64_LIMIT = 1n << 64n
 const I64_MIN = -(1n << 63n)
 
@@ -100,6 +101,8 @@ export class IRBuilder {
   readonly #block: BlockState
   readonly #helper: HelperSpec | undefined
   readonly #ops = new ByteWriter()
+  /** #ops's backing array: the hot paths push bytes straight into it. */
+  readonly #o: number[] = this.#ops.array
   readonly #cf = new ControlFlow()
   readonly #localTypes: IRType[] = []
   readonly #labelBound: boolean[] = []
@@ -145,7 +148,7 @@ export class IRBuilder {
 
   const(type: IRType, x: bigint | number): Value {
     const m = 'const'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
     const n = isIntType(t) ? intConstNumberBits(t, x) : undefined
     if (n !== undefined) return this.#constNumber(t, n)
@@ -158,52 +161,52 @@ export class IRBuilder {
   // building a block. The bytes are the same either way.
 
   i8(x: bigint | number): Value {
-    this.#begin('i8')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i8')
     const n = intConstNumberBits('i8', x)
     if (n !== undefined) return this.#constNumber('i8', n)
     return this.#const('i8', intConstBits('i8', x, this.#where('i8')))
   }
 
   i16(x: bigint | number): Value {
-    this.#begin('i16')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i16')
     const n = intConstNumberBits('i16', x)
     if (n !== undefined) return this.#constNumber('i16', n)
     return this.#const('i16', intConstBits('i16', x, this.#where('i16')))
   }
 
   i32(x: bigint | number): Value {
-    this.#begin('i32')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i32')
     const n = intConstNumberBits('i32', x)
     if (n !== undefined) return this.#constNumber('i32', n)
     return this.#const('i32', intConstBits('i32', x, this.#where('i32')))
   }
 
   i64(x: bigint | number): Value {
-    this.#begin('i64')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i64')
     const n = intConstNumberBits('i64', x)
     if (n !== undefined) return this.#constNumber('i64', n)
     return this.#const('i64', intConstBits('i64', x, this.#where('i64')))
   }
 
   f32(x: number): Value {
-    this.#begin('f32')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f32')
     return this.#const('f32', floatConstBits('f32', x, this.#where('f32')))
   }
 
   f64(x: number): Value {
-    this.#begin('f64')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f64')
     return this.#const('f64', floatConstBits('f64', x, this.#where('f64')))
   }
 
   /** An f32 constant from its exact bit pattern (NaN payloads, -0…). */
   f32Bits(bits: bigint | number): Value {
-    this.#begin('f32Bits')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f32Bits')
     return this.#const('f32', rawBits(32, bits, this.#where('f32Bits')))
   }
 
   /** An f64 constant from its exact bit pattern. */
   f64Bits(bits: bigint | number): Value {
-    this.#begin('f64Bits')
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f64Bits')
     return this.#const('f64', rawBits(64, bits, this.#where('f64Bits')))
   }
 
@@ -213,23 +216,40 @@ export class IRBuilder {
   /** Reads `type` at byte `offset` of the guest state buffer. */
   getState(type: IRType, offset: number): Value {
     const m = 'getState'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
     const off = this.#stateOffset(m, offset)
-    this.#ops.u8(Opcode.get_state).u8(TYPE_CODES[t]).uleb(off)
-    this.#emit('get_state')
+    {
+      const o = this.#o
+      if (off < 0x80) o.push(Opcode.get_state, TYPE_CODES[t], off)
+      else {
+        o.push(Opcode.get_state, TYPE_CODES[t])
+        pushUleb(o, off)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'get_state'
     return this.#def(t)
   }
 
   /** Writes `value` at byte `offset` of the guest state buffer (width from its type). */
   setState(offset: number, value: Value): void {
     const m = 'setState'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const off = this.#stateOffset(m, offset)
-    const v = this.#value(m, 'value', value)
+    const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
     this.#use(v, m)
-    this.#ops.u8(Opcode.set_state).uleb(off).uleb(v.id)
-    this.#emit('set_state')
+    {
+      const o = this.#o
+      if (off < 0x80 && v.id < 0x80) o.push(Opcode.set_state, off, v.id)
+      else {
+        o.push(Opcode.set_state)
+        pushUleb(o, off)
+        pushUleb(o, v.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'set_state'
   }
 
   /**
@@ -243,9 +263,9 @@ export class IRBuilder {
     let initValue: Value | undefined
     let initBits: bigint | undefined
     if (init !== undefined) {
-      this.#begin(m)
+      if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
       if (init instanceof Value) {
-        initValue = this.#value(m, 'init', init)
+        initValue = (Value.ownedBy(init, this) ? init : this.#value(m, 'init', init))
         if (initValue.type !== t) {
           throw new TypeError(`${this.#where(m)}: init ${initValue} does not match the local's type ${t}`)
         }
@@ -266,23 +286,40 @@ export class IRBuilder {
   /** Reads a local (`local_get`). */
   get(local: Local): Value {
     const m = 'get'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const l = this.#localArg(m, local)
-    this.#ops.u8(Opcode.local_get).uleb(l.index)
-    this.#emit('local_get')
+    {
+      const o = this.#o
+      if (l.index < 0x80) o.push(Opcode.local_get, l.index)
+      else {
+        o.push(Opcode.local_get)
+        pushUleb(o, l.index)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'local_get'
     return this.#def(l.type)
   }
 
   /** Assigns a local (`local_set`); the value's type must be the local's. */
   set(local: Local, value: Value): void {
     const m = 'set'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const l = this.#localArg(m, local)
-    const v = this.#value(m, 'value', value)
+    const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
     if (v.type !== l.type) throw new TypeError(`${this.#where(m)}: cannot assign ${v} to local ${l}`)
     this.#use(v, m)
-    this.#ops.u8(Opcode.local_set).uleb(l.index).uleb(v.id)
-    this.#emit('local_set')
+    {
+      const o = this.#o
+      if (l.index < 0x80 && v.id < 0x80) o.push(Opcode.local_set, l.index, v.id)
+      else {
+        o.push(Opcode.local_set)
+        pushUleb(o, l.index)
+        pushUleb(o, v.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'local_set'
   }
 
   /**
@@ -291,7 +328,7 @@ export class IRBuilder {
    */
   load(type: IRType, addr: Value, options: LoadOptions = {}): Value {
     const m = 'load'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
     const a = this.#i64(m, 'addr', addr)
     this.#options(m, options, ['width', 'signed'])
@@ -307,17 +344,25 @@ export class IRBuilder {
       if (signed) throw new TypeError(`${this.#where(m)}: signed is for integer loads, not ${t}`)
     }
     this.#use(a, m)
-    this.#ops.u8(Opcode.load).u8(TYPE_CODES[t]).u8(width).u8(signed ? 1 : 0).uleb(a.id)
-    this.#emit('load')
+    {
+      const o = this.#o
+      if (a.id < 0x80) o.push(Opcode.load, TYPE_CODES[t], width, signed ? 1 : 0, a.id)
+      else {
+        o.push(Opcode.load, TYPE_CODES[t], width, signed ? 1 : 0)
+        pushUleb(o, a.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'load'
     return this.#def(t)
   }
 
   /** Little-endian store of `value` (or its low `width` bytes) at guest address `addr` (an i64). */
   store(addr: Value, value: Value, options: StoreOptions = {}): void {
     const m = 'store'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const a = this.#i64(m, 'addr', addr)
-    const v = this.#value(m, 'value', value)
+    const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
     this.#options(m, options, ['width'])
     const width = options.width ?? typeWidth(v.type)
     if (isIntType(v.type)) {
@@ -329,8 +374,17 @@ export class IRBuilder {
     }
     this.#use(a, m)
     this.#use(v, m)
-    this.#ops.u8(Opcode.store).u8(width).uleb(a.id).uleb(v.id)
-    this.#emit('store')
+    {
+      const o = this.#o
+      if (a.id < 0x80 && v.id < 0x80) o.push(Opcode.store, width, a.id, v.id)
+      else {
+        o.push(Opcode.store, width)
+        pushUleb(o, a.id)
+        pushUleb(o, v.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'store'
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -367,33 +421,52 @@ export class IRBuilder {
   /** Integer comparison; the result is an i8 0 or 1. */
   icmp(cc: IcmpCondition, a: Value, b: Value): Value {
     const m = 'icmp'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const code = this.#condition(m, cc, ICMP_CONDITIONS)
-    const x = this.#value(m, 'a', a)
-    const y = this.#value(m, 'b', b)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
+    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
     if (!isIntType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(m)}: operands must be the same integer type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, m)
     this.#use(y, m)
-    this.#ops.u8(Opcode.icmp).u8(code).uleb(x.id).uleb(y.id)
-    this.#emit('icmp')
+    {
+      const o = this.#o
+      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode.icmp, code, x.id, y.id)
+      else {
+        o.push(Opcode.icmp, code)
+        pushUleb(o, x.id)
+        pushUleb(o, y.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'icmp'
     return this.#def('i8')
   }
 
   /** `cond` (any integer) non-zero selects `a`, else `b`; `a` and `b` have the same type. */
   select(cond: Value, a: Value, b: Value): Value {
     const m = 'select'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const c = this.#int(m, 'cond', cond)
-    const x = this.#value(m, 'a', a)
-    const y = this.#value(m, 'b', b)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
+    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
     if (x.type !== y.type) throw new TypeError(`${this.#where(m)}: a and b must have the same type, got ${x.type} and ${y.type}`)
     this.#use(c, m)
     this.#use(x, m)
     this.#use(y, m)
-    this.#ops.u8(Opcode.select).uleb(c.id).uleb(x.id).uleb(y.id)
-    this.#emit('select')
+    {
+      const o = this.#o
+      if (c.id < 0x80 && x.id < 0x80 && y.id < 0x80) o.push(Opcode.select, c.id, x.id, y.id)
+      else {
+        o.push(Opcode.select)
+        pushUleb(o, c.id)
+        pushUleb(o, x.id)
+        pushUleb(o, y.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'select'
     return this.#def(x.type)
   }
 
@@ -423,35 +496,54 @@ export class IRBuilder {
   /** `a * b + c`, rounded once. */
   fma(a: Value, b: Value, c: Value): Value {
     const m = 'fma'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const x = this.#float(m, 'a', a)
-    const y = this.#value(m, 'b', b)
-    const z = this.#value(m, 'c', c)
+    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
+    const z = (Value.ownedBy(c, this) ? c : this.#value(m, 'c', c))
     if (y.type !== x.type || z.type !== x.type) {
       throw new TypeError(`${this.#where(m)}: operands must be the same float type, got ${x.type}, ${y.type} and ${z.type}`)
     }
     this.#use(x, m)
     this.#use(y, m)
     this.#use(z, m)
-    this.#ops.u8(Opcode.fma).uleb(x.id).uleb(y.id).uleb(z.id)
-    this.#emit('fma')
+    {
+      const o = this.#o
+      if (x.id < 0x80 && y.id < 0x80 && z.id < 0x80) o.push(Opcode.fma, x.id, y.id, z.id)
+      else {
+        o.push(Opcode.fma)
+        pushUleb(o, x.id)
+        pushUleb(o, y.id)
+        pushUleb(o, z.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'fma'
     return this.#def(x.type)
   }
 
   /** Float comparison; the result is an i8 0 or 1. `ne` is true when unordered. */
   fcmp(cc: FcmpCondition, a: Value, b: Value): Value {
     const m = 'fcmp'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const code = this.#condition(m, cc, FCMP_CONDITIONS)
-    const x = this.#value(m, 'a', a)
-    const y = this.#value(m, 'b', b)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
+    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
     if (!isFloatType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(m)}: operands must be the same float type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, m)
     this.#use(y, m)
-    this.#ops.u8(Opcode.fcmp).u8(code).uleb(x.id).uleb(y.id)
-    this.#emit('fcmp')
+    {
+      const o = this.#o
+      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode.fcmp, code, x.id, y.id)
+      else {
+        o.push(Opcode.fcmp, code)
+        pushUleb(o, x.id)
+        pushUleb(o, y.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'fcmp'
     return this.#def('i8')
   }
 
@@ -467,39 +559,63 @@ export class IRBuilder {
   /** f32 to f64. */
   fpromote(a: Value): Value {
     const m = 'fpromote'
-    this.#begin(m)
-    const x = this.#value(m, 'a', a)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
     if (x.type !== 'f32') throw new TypeError(`${this.#where(m)}: operand must be f32, got ${x.type}`)
     this.#use(x, m)
-    this.#ops.u8(Opcode.fpromote).uleb(x.id)
-    this.#emit('fpromote')
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode.fpromote, x.id)
+      else {
+        o.push(Opcode.fpromote)
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'fpromote'
     return this.#def('f64')
   }
 
   /** f64 to f32 (round to nearest even). */
   fdemote(a: Value): Value {
     const m = 'fdemote'
-    this.#begin(m)
-    const x = this.#value(m, 'a', a)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
     if (x.type !== 'f64') throw new TypeError(`${this.#where(m)}: operand must be f64, got ${x.type}`)
     this.#use(x, m)
-    this.#ops.u8(Opcode.fdemote).uleb(x.id)
-    this.#emit('fdemote')
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode.fdemote, x.id)
+      else {
+        o.push(Opcode.fdemote)
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'fdemote'
     return this.#def('f32')
   }
 
   /** Reinterprets the bits between an integer and a float type of the same width. */
   bitcast(type: IRType, a: Value): Value {
     const m = 'bitcast'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
-    const x = this.#value(m, 'a', a)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
     if (typeWidth(t) !== typeWidth(x.type) || isIntType(t) === isIntType(x.type)) {
       throw new TypeError(`${this.#where(m)}: cannot bitcast ${x.type} to ${t} (needs the same width, int <-> float)`)
     }
     this.#use(x, m)
-    this.#ops.u8(Opcode.bitcast).u8(TYPE_CODES[t]).uleb(x.id)
-    this.#emit('bitcast')
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode.bitcast, TYPE_CODES[t], x.id)
+      else {
+        o.push(Opcode.bitcast, TYPE_CODES[t])
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'bitcast'
     return this.#def(t)
   }
 
@@ -512,17 +628,20 @@ export class IRBuilder {
    */
   mark(pc: bigint | number): void {
     const m = 'mark'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     if (typeof pc === 'number' && Number.isSafeInteger(pc) && pc >= 0) {
       // The common case (an emulator's pc as a number): no BigInt until an exit needs it.
-      this.#ops.u8(Opcode.mark).u64Number(pc)
-      this.#emit('mark')
+      this.#o.push(Opcode.mark)
+      pushU64Number(this.#o, pc)
+      this.#nops++
+      this.#lastOp = 'mark'
       this.#mark = pc
       return
     }
     const p = this.#u64(this.#where(m), 'pc', pc)
     this.#ops.u8(Opcode.mark).u64(p)
-    this.#emit('mark')
+    this.#nops++
+    this.#lastOp = 'mark'
     this.#mark = p
   }
 
@@ -544,34 +663,60 @@ export class IRBuilder {
     const l = this.#labelArg(m, 'label', label)
     if (this.#labelBound[l.index]) throw new Error(`${this.#where(m)}: label ${l} is already bound (each label is bound exactly once)`)
     this.#labelBound[l.index] = true
-    this.#ops.u8(Opcode.label).uleb(l.index)
+    {
+      const o = this.#o
+      if (l.index < 0x80) o.push(Opcode.label, l.index)
+      else {
+        o.push(Opcode.label)
+        pushUleb(o, l.index)
+      }
+    }
     this.#cf.bindLabel(l.index, !this.#terminated)
     this.#terminated = false
-    this.#emit('label')
+    this.#nops++
+    this.#lastOp = 'label'
   }
 
   jump(target: Label): void {
     const m = 'jump'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const l = this.#labelArg(m, 'target', target)
-    this.#ops.u8(Opcode.jump).uleb(l.index)
+    {
+      const o = this.#o
+      if (l.index < 0x80) o.push(Opcode.jump, l.index)
+      else {
+        o.push(Opcode.jump)
+        pushUleb(o, l.index)
+      }
+    }
     this.#cf.branchTo(l.index)
-    this.#emit('jump')
+    this.#nops++
+    this.#lastOp = 'jump'
     this.#terminated = true
   }
 
   /** Goes to `then` if `cond` (any integer) is non-zero, else to `otherwise`. */
   branchIf(cond: Value, then: Label, otherwise: Label): void {
     const m = 'branchIf'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const c = this.#int(m, 'cond', cond)
     const t = this.#labelArg(m, 'then', then)
     const e = this.#labelArg(m, 'else', otherwise)
     this.#use(c, m)
-    this.#ops.u8(Opcode.brif).uleb(c.id).uleb(t.index).uleb(e.index)
+    {
+      const o = this.#o
+      if (c.id < 0x80 && t.index < 0x80 && e.index < 0x80) o.push(Opcode.brif, c.id, t.index, e.index)
+      else {
+        o.push(Opcode.brif)
+        pushUleb(o, c.id)
+        pushUleb(o, t.index)
+        pushUleb(o, e.index)
+      }
+    }
     this.#cf.branchTo(t.index)
     this.#cf.branchTo(e.index)
-    this.#emit('brif')
+    this.#nops++
+    this.#lastOp = 'brif'
     this.#terminated = true
   }
 
@@ -588,15 +733,24 @@ export class IRBuilder {
   /** Leaves the block to the host (syscall-like) with `code` (u32), at `pc`. */
   trap(code: number, pc?: PcOperand): void {
     const m = 'trap'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     this.#mainOnly(m)
     if (!Number.isInteger(code) || code < 0 || code > 0xffff_ffff) {
       throw new RangeError(`${this.#where(m)}: code must be an integer in [0, 2^32), got ${describe(code)}`)
     }
     const p = this.#pcOperand(m, pc)
     this.#use(p, m)
-    this.#ops.u8(Opcode.trap).uleb(code).uleb(p.id)
-    this.#emit('trap')
+    {
+      const o = this.#o
+      if (code < 0x80 && p.id < 0x80) o.push(Opcode.trap, code, p.id)
+      else {
+        o.push(Opcode.trap)
+        pushUleb(o, code)
+        pushUleb(o, p.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = 'trap'
     this.#terminated = true
   }
 
@@ -660,43 +814,60 @@ export class IRBuilder {
   /** Calls a helper of this block; returns its result Value, or undefined if it has none. */
   call(func: Func, ...args: Value[]): Value | undefined {
     const m = 'call'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     if (!(func instanceof Func)) throw new TypeError(`${this.#where(m)}: expected a Func from b.function(…), got ${describe(func)}`)
     if (ownerOf(func) !== this.#block) throw new TypeError(`${this.#where(m)}: ${func} belongs to another block`)
     if (args.length !== func.params.length) {
       throw new TypeError(`${this.#where(m)}: ${func} takes ${func.params.length} argument(s), got ${args.length}`)
     }
     const vs = args.map((a, k) => {
-      const v = this.#value(m, `argument ${k}`, a)
+      const v = (Value.ownedBy(a, this) ? a : this.#value(m, `argument ${k}`, a))
       if (v.type !== func.params[k]) throw new TypeError(`${this.#where(m)}: argument ${k} of ${func} must be ${func.params[k]}, got ${v}`)
       return v
     })
     for (const v of vs) this.#use(v, m)
-    this.#ops.u8(Opcode.call).uleb(func.index).uleb(vs.length)
+    {
+      const o = this.#o
+      if (func.index < 0x80 && vs.length < 0x80) o.push(Opcode.call, func.index, vs.length)
+      else {
+        o.push(Opcode.call)
+        pushUleb(o, func.index)
+        pushUleb(o, vs.length)
+      }
+    }
     for (const v of vs) this.#ops.uleb(v.id)
-    this.#emit('call')
+    this.#nops++
+    this.#lastOp = 'call'
     return func.result === undefined ? undefined : this.#def(func.result)
   }
 
   /** Returns from a helper; `value` is required iff the helper has a result, of that type. */
   ret(value?: Value): void {
     const m = 'ret'
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const h = this.#helper
     if (h === undefined) {
       throw new Error(`${this.#where(m)}: ret is only for helper bodies; the main body ends with exit, halt, trap or a branch`)
     }
     if (h.result === undefined) {
       if (value !== undefined) throw new TypeError(`${this.#where(m)}: this helper has no result, but ret got ${describe(value)}`)
-      this.#ops.u8(Opcode.ret)
+      this.#o.push(Opcode.ret)
     } else {
       if (value === undefined) throw new TypeError(`${this.#where(m)}: this helper returns ${h.result}; pass the value to ret`)
-      const v = this.#value(m, 'value', value)
+      const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
       if (v.type !== h.result) throw new TypeError(`${this.#where(m)}: this helper returns ${h.result}, got ${v}`)
       this.#use(v, m)
-      this.#ops.u8(Opcode.ret).uleb(v.id)
+      {
+        const o = this.#o
+        if (v.id < 0x80) o.push(Opcode.ret, v.id)
+        else {
+          o.push(Opcode.ret)
+          pushUleb(o, v.id)
+        }
+      }
     }
-    this.#emit('ret')
+    this.#nops++
+    this.#lastOp = 'ret'
     this.#terminated = true
   }
 
@@ -812,31 +983,33 @@ export class IRBuilder {
     if (this.#nops >= LIMITS.opsPerBody) throw new RangeError(`${this.#where(m)}: more than ${LIMITS.opsPerBody} ops in one body`)
   }
 
-  #emit(op: OpName): void {
-    this.#nops++
-    this.#lastOp = op
-  }
-
   #def(type: IRType): Value {
-    const v = new Value(this.#nvalues++, type, this)
-    this.#cf.defineValue(v.id)
-    return v
+    const id = this.#nvalues++
+    const cf = this.#cf
+    cf.valueBB[id] = cf.bb
+    return new Value(id, type, this)
   }
 
   #use(v: Value, m: string): void {
-    this.#cf.useValue(v.id, m, this.#nops)
+    // ControlFlow.useValue's test, inline: this runs for every operand.
+    const cf = this.#cf
+    const def = cf.valueBB[v.id]
+    if (def !== cf.bb && def !== 0) cf.useValue(v.id, m, this.#nops)
   }
 
   #const(t: IRType, bits: bigint): Value {
     this.#ops.u8(Opcode.const).u8(TYPE_CODES[t]).u64(bits)
-    this.#emit('const')
+    this.#nops++
+    this.#lastOp = 'const'
     return this.#def(t)
   }
 
   /** `#const` of bits given as a safe integer (intConstNumberBits; a negative one is an i64). */
   #constNumber(t: IRType, bits: number): Value {
-    this.#ops.u8(Opcode.const).u8(TYPE_CODES[t]).u64Number(bits)
-    this.#emit('const')
+    this.#o.push(Opcode.const, TYPE_CODES[t])
+    pushU64Number(this.#o, bits)
+    this.#nops++
+    this.#lastOp = 'const'
     return this.#def(t)
   }
 
@@ -847,12 +1020,20 @@ export class IRBuilder {
   }
 
   #exitLike(m: 'exit' | 'halt', opcode: number, pc: PcOperand | undefined): void {
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     this.#mainOnly(m)
     const p = this.#pcOperand(m, pc)
     this.#use(p, m)
-    this.#ops.u8(opcode).uleb(p.id)
-    this.#emit(m)
+    {
+      const o = this.#o
+      if (p.id < 0x80) o.push(opcode, p.id)
+      else {
+        o.push(opcode)
+        pushUleb(o, p.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = m
     this.#terminated = true
   }
 
@@ -898,19 +1079,19 @@ export class IRBuilder {
   }
 
   #int(m: string, what: string, x: unknown): Value & { type: IntType } {
-    const v = this.#value(m, what, x)
+    const v = (Value.ownedBy(x, this) ? x : this.#value(m, what, x))
     if (!isIntType(v.type)) throw new TypeError(`${this.#where(m)}: ${what} must be an integer, got ${v}`)
     return v as Value & { type: IntType }
   }
 
   #i64(m: string, what: string, x: unknown): Value {
-    const v = this.#value(m, what, x)
+    const v = (Value.ownedBy(x, this) ? x : this.#value(m, what, x))
     if (v.type !== 'i64') throw new TypeError(`${this.#where(m)}: ${what} must be i64, got ${v}`)
     return v
   }
 
   #float(m: string, what: string, x: unknown): Value & { type: FloatType } {
-    const v = this.#value(m, what, x)
+    const v = (Value.ownedBy(x, this) ? x : this.#value(m, what, x))
     if (!isFloatType(v.type)) throw new TypeError(`${this.#where(m)}: ${what} must be a float, got ${v}`)
     return v as Value & { type: FloatType }
   }
@@ -951,53 +1132,87 @@ export class IRBuilder {
   }
 
   #intBinary(op: IntBinaryOp, a: Value, b: Value): Value {
-    this.#begin(op)
-    const x = this.#value(op, 'a', a)
-    const y = this.#value(op, 'b', b)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(op, 'a', a))
+    const y = (Value.ownedBy(b, this) ? b : this.#value(op, 'b', b))
     if (!isIntType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(op)}: operands must be the same integer type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, op)
     this.#use(y, op)
-    this.#ops.u8(Opcode[op]).uleb(x.id).uleb(y.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode[op], x.id, y.id)
+      else {
+        o.push(Opcode[op])
+        pushUleb(o, x.id)
+        pushUleb(o, y.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(x.type)
   }
 
   #intUnary(op: IntUnaryOp, a: Value): Value {
-    this.#begin(op)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
     const x = this.#int(op, 'operand', a)
     this.#use(x, op)
-    this.#ops.u8(Opcode[op]).uleb(x.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode[op], x.id)
+      else {
+        o.push(Opcode[op])
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(x.type)
   }
 
   #floatBinary(op: FloatBinaryOp, a: Value, b: Value): Value {
-    this.#begin(op)
-    const x = this.#value(op, 'a', a)
-    const y = this.#value(op, 'b', b)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(op, 'a', a))
+    const y = (Value.ownedBy(b, this) ? b : this.#value(op, 'b', b))
     if (!isFloatType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(op)}: operands must be the same float type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, op)
     this.#use(y, op)
-    this.#ops.u8(Opcode[op]).uleb(x.id).uleb(y.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode[op], x.id, y.id)
+      else {
+        o.push(Opcode[op])
+        pushUleb(o, x.id)
+        pushUleb(o, y.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(x.type)
   }
 
   #floatUnary(op: FloatUnaryOp, a: Value): Value {
-    this.#begin(op)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
     const x = this.#float(op, 'operand', a)
     this.#use(x, op)
-    this.#ops.u8(Opcode[op]).uleb(x.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode[op], x.id)
+      else {
+        o.push(Opcode[op])
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(x.type)
   }
 
   #extend(op: 'zext' | 'sext' | 'trunc', type: IRType, a: Value, direction: 1 | -1): Value {
-    this.#begin(op)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
     const t = this.#typeArg(op, type)
     const x = this.#int(op, 'operand', a)
     const ok = isIntType(t) && Math.sign(typeWidth(t) - typeWidth(x.type)) === direction
@@ -1006,31 +1221,55 @@ export class IRBuilder {
       throw new TypeError(`${this.#where(op)}: cannot ${op} ${x.type} to ${t} (needs ${need})`)
     }
     this.#use(x, op)
-    this.#ops.u8(Opcode[op]).u8(TYPE_CODES[t]).uleb(x.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode[op], TYPE_CODES[t], x.id)
+      else {
+        o.push(Opcode[op], TYPE_CODES[t])
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(t)
   }
 
   #floatToInt(m: string, op: 'fcvt_to_sint' | 'fcvt_to_uint', type: IRType, a: Value): Value {
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
     if (t !== 'i32' && t !== 'i64') throw new TypeError(`${this.#where(m)}: result type must be i32 or i64, got ${t}`)
     const x = this.#float(m, 'operand', a)
     this.#use(x, m)
-    this.#ops.u8(Opcode[op]).u8(TYPE_CODES[t]).uleb(x.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode[op], TYPE_CODES[t], x.id)
+      else {
+        o.push(Opcode[op], TYPE_CODES[t])
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(t)
   }
 
   #intToFloat(m: string, op: 'fcvt_from_sint' | 'fcvt_from_uint', type: IRType, a: Value): Value {
-    this.#begin(m)
+    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
     if (!isFloatType(t)) throw new TypeError(`${this.#where(m)}: result type must be f32 or f64, got ${t}`)
-    const x = this.#value(m, 'operand', a)
+    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'operand', a))
     if (x.type !== 'i32' && x.type !== 'i64') throw new TypeError(`${this.#where(m)}: operand must be i32 or i64, got ${x}`)
     this.#use(x, m)
-    this.#ops.u8(Opcode[op]).u8(TYPE_CODES[t]).uleb(x.id)
-    this.#emit(op)
+    {
+      const o = this.#o
+      if (x.id < 0x80) o.push(Opcode[op], TYPE_CODES[t], x.id)
+      else {
+        o.push(Opcode[op], TYPE_CODES[t])
+        pushUleb(o, x.id)
+      }
+    }
+    this.#nops++
+    this.#lastOp = op
     return this.#def(t)
   }
 }

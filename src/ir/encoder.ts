@@ -11,6 +11,14 @@ export class ByteWriter {
   // Uint8Array of exactly the final size.
   readonly #a: number[] = []
 
+  /**
+   * @internal The backing array, for IRBuilder's hot path (it pushes opcode bytes directly: a
+   * method call per byte was a large part of building a block with V8's optimiser off).
+   */
+  get array(): number[] {
+    return this.#a
+  }
+
   /** Bytes written so far. */
   get length(): number {
     return this.#a.length
@@ -103,6 +111,30 @@ export class ByteWriter {
     }
     return out
   }
+}
+
+/** `ByteWriter.u64Number` on a writer's backing array (see `array`). */
+export function pushU64Number(a: number[], x: number): void {
+  const lo = x >>> 0
+  const hi = Math.floor(x / 0x1_0000_0000) >>> 0
+  a.push(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24, hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24)
+}
+
+/** `ByteWriter.uleb` on a writer's backing array (see `array`). */
+export function pushUleb(a: number[], x: number): void {
+  if (x >= 0 && x < 0x80 && (x | 0) === x) {
+    a.push(x)
+    return
+  }
+  if (!Number.isInteger(x) || x < 0 || x >= U32_LIMIT) {
+    throw new RangeError(`ByteWriter.uleb: ${x} is not an integer in [0, 2^32)`)
+  }
+  let v = x
+  while (v >= 0x80) {
+    a.push((v & 0x7f) | 0x80)
+    v = Math.floor(v / 128)
+  }
+  a.push(v)
 }
 
 /** Number of bytes `uleb(x)` writes. */
