@@ -15,7 +15,7 @@
 import { Block } from './Block.js'
 import { describe, floatConstBits, intConstBits, intConstNumberBits, rawBits } from './constants.js'
 import { ControlFlow } from './ControlFlow.js'
-import { ByteWriter, pushU64Number, pushUleb } from './encoder.js'
+import { ByteWriter, pushOpBU, pushOpBUU, pushOpU, pushOpUU, pushOpUUU, pushU64Number, pushUleb } from './encoder.js'
 import { Func, Label, Local, ownerOf, Value } from './handles.js'
 import {
   FCMP_CONDITIONS,
@@ -219,14 +219,7 @@ export class IRBuilder {
     if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const t = this.#typeArg(m, type)
     const off = this.#stateOffset(m, offset)
-    {
-      const o = this.#o
-      if (off < 0x80) o.push(Opcode.get_state, TYPE_CODES[t], off)
-      else {
-        o.push(Opcode.get_state, TYPE_CODES[t])
-        pushUleb(o, off)
-      }
-    }
+    pushOpBU(this.#o, Opcode.get_state, TYPE_CODES[t], off)
     this.#nops++
     this.#lastOp = 'get_state'
     return this.#def(t)
@@ -239,15 +232,7 @@ export class IRBuilder {
     const off = this.#stateOffset(m, offset)
     const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
     this.#use(v, m)
-    {
-      const o = this.#o
-      if (off < 0x80 && v.id < 0x80) o.push(Opcode.set_state, off, v.id)
-      else {
-        o.push(Opcode.set_state)
-        pushUleb(o, off)
-        pushUleb(o, v.id)
-      }
-    }
+    pushOpUU(this.#o, Opcode.set_state, off, v.id)
     this.#nops++
     this.#lastOp = 'set_state'
   }
@@ -288,14 +273,7 @@ export class IRBuilder {
     const m = 'get'
     if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const l = this.#localArg(m, local)
-    {
-      const o = this.#o
-      if (l.index < 0x80) o.push(Opcode.local_get, l.index)
-      else {
-        o.push(Opcode.local_get)
-        pushUleb(o, l.index)
-      }
-    }
+    pushOpU(this.#o, Opcode.local_get, l.index)
     this.#nops++
     this.#lastOp = 'local_get'
     return this.#def(l.type)
@@ -309,15 +287,7 @@ export class IRBuilder {
     const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
     if (v.type !== l.type) throw new TypeError(`${this.#where(m)}: cannot assign ${v} to local ${l}`)
     this.#use(v, m)
-    {
-      const o = this.#o
-      if (l.index < 0x80 && v.id < 0x80) o.push(Opcode.local_set, l.index, v.id)
-      else {
-        o.push(Opcode.local_set)
-        pushUleb(o, l.index)
-        pushUleb(o, v.id)
-      }
-    }
+    pushOpUU(this.#o, Opcode.local_set, l.index, v.id)
     this.#nops++
     this.#lastOp = 'local_set'
   }
@@ -344,14 +314,8 @@ export class IRBuilder {
       if (signed) throw new TypeError(`${this.#where(m)}: signed is for integer loads, not ${t}`)
     }
     this.#use(a, m)
-    {
-      const o = this.#o
-      if (a.id < 0x80) o.push(Opcode.load, TYPE_CODES[t], width, signed ? 1 : 0, a.id)
-      else {
-        o.push(Opcode.load, TYPE_CODES[t], width, signed ? 1 : 0)
-        pushUleb(o, a.id)
-      }
-    }
+    this.#o.push(Opcode.load, TYPE_CODES[t], width, signed ? 1 : 0)
+    pushUleb(this.#o, a.id)
     this.#nops++
     this.#lastOp = 'load'
     return this.#def(t)
@@ -374,15 +338,7 @@ export class IRBuilder {
     }
     this.#use(a, m)
     this.#use(v, m)
-    {
-      const o = this.#o
-      if (a.id < 0x80 && v.id < 0x80) o.push(Opcode.store, width, a.id, v.id)
-      else {
-        o.push(Opcode.store, width)
-        pushUleb(o, a.id)
-        pushUleb(o, v.id)
-      }
-    }
+    pushOpBUU(this.#o, Opcode.store, width, a.id, v.id)
     this.#nops++
     this.#lastOp = 'store'
   }
@@ -430,15 +386,7 @@ export class IRBuilder {
     }
     this.#use(x, m)
     this.#use(y, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode.icmp, code, x.id, y.id)
-      else {
-        o.push(Opcode.icmp, code)
-        pushUleb(o, x.id)
-        pushUleb(o, y.id)
-      }
-    }
+    pushOpBUU(this.#o, Opcode.icmp, code, x.id, y.id)
     this.#nops++
     this.#lastOp = 'icmp'
     return this.#def('i8')
@@ -455,16 +403,7 @@ export class IRBuilder {
     this.#use(c, m)
     this.#use(x, m)
     this.#use(y, m)
-    {
-      const o = this.#o
-      if (c.id < 0x80 && x.id < 0x80 && y.id < 0x80) o.push(Opcode.select, c.id, x.id, y.id)
-      else {
-        o.push(Opcode.select)
-        pushUleb(o, c.id)
-        pushUleb(o, x.id)
-        pushUleb(o, y.id)
-      }
-    }
+    pushOpUUU(this.#o, Opcode.select, c.id, x.id, y.id)
     this.#nops++
     this.#lastOp = 'select'
     return this.#def(x.type)
@@ -506,16 +445,7 @@ export class IRBuilder {
     this.#use(x, m)
     this.#use(y, m)
     this.#use(z, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80 && y.id < 0x80 && z.id < 0x80) o.push(Opcode.fma, x.id, y.id, z.id)
-      else {
-        o.push(Opcode.fma)
-        pushUleb(o, x.id)
-        pushUleb(o, y.id)
-        pushUleb(o, z.id)
-      }
-    }
+    pushOpUUU(this.#o, Opcode.fma, x.id, y.id, z.id)
     this.#nops++
     this.#lastOp = 'fma'
     return this.#def(x.type)
@@ -533,15 +463,7 @@ export class IRBuilder {
     }
     this.#use(x, m)
     this.#use(y, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode.fcmp, code, x.id, y.id)
-      else {
-        o.push(Opcode.fcmp, code)
-        pushUleb(o, x.id)
-        pushUleb(o, y.id)
-      }
-    }
+    pushOpBUU(this.#o, Opcode.fcmp, code, x.id, y.id)
     this.#nops++
     this.#lastOp = 'fcmp'
     return this.#def('i8')
@@ -563,14 +485,7 @@ export class IRBuilder {
     const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
     if (x.type !== 'f32') throw new TypeError(`${this.#where(m)}: operand must be f32, got ${x.type}`)
     this.#use(x, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode.fpromote, x.id)
-      else {
-        o.push(Opcode.fpromote)
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpU(this.#o, Opcode.fpromote, x.id)
     this.#nops++
     this.#lastOp = 'fpromote'
     return this.#def('f64')
@@ -583,14 +498,7 @@ export class IRBuilder {
     const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
     if (x.type !== 'f64') throw new TypeError(`${this.#where(m)}: operand must be f64, got ${x.type}`)
     this.#use(x, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode.fdemote, x.id)
-      else {
-        o.push(Opcode.fdemote)
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpU(this.#o, Opcode.fdemote, x.id)
     this.#nops++
     this.#lastOp = 'fdemote'
     return this.#def('f32')
@@ -606,14 +514,7 @@ export class IRBuilder {
       throw new TypeError(`${this.#where(m)}: cannot bitcast ${x.type} to ${t} (needs the same width, int <-> float)`)
     }
     this.#use(x, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode.bitcast, TYPE_CODES[t], x.id)
-      else {
-        o.push(Opcode.bitcast, TYPE_CODES[t])
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpBU(this.#o, Opcode.bitcast, TYPE_CODES[t], x.id)
     this.#nops++
     this.#lastOp = 'bitcast'
     return this.#def(t)
@@ -663,14 +564,7 @@ export class IRBuilder {
     const l = this.#labelArg(m, 'label', label)
     if (this.#labelBound[l.index]) throw new Error(`${this.#where(m)}: label ${l} is already bound (each label is bound exactly once)`)
     this.#labelBound[l.index] = true
-    {
-      const o = this.#o
-      if (l.index < 0x80) o.push(Opcode.label, l.index)
-      else {
-        o.push(Opcode.label)
-        pushUleb(o, l.index)
-      }
-    }
+    pushOpU(this.#o, Opcode.label, l.index)
     this.#cf.bindLabel(l.index, !this.#terminated)
     this.#terminated = false
     this.#nops++
@@ -681,14 +575,7 @@ export class IRBuilder {
     const m = 'jump'
     if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
     const l = this.#labelArg(m, 'target', target)
-    {
-      const o = this.#o
-      if (l.index < 0x80) o.push(Opcode.jump, l.index)
-      else {
-        o.push(Opcode.jump)
-        pushUleb(o, l.index)
-      }
-    }
+    pushOpU(this.#o, Opcode.jump, l.index)
     this.#cf.branchTo(l.index)
     this.#nops++
     this.#lastOp = 'jump'
@@ -703,16 +590,7 @@ export class IRBuilder {
     const t = this.#labelArg(m, 'then', then)
     const e = this.#labelArg(m, 'else', otherwise)
     this.#use(c, m)
-    {
-      const o = this.#o
-      if (c.id < 0x80 && t.index < 0x80 && e.index < 0x80) o.push(Opcode.brif, c.id, t.index, e.index)
-      else {
-        o.push(Opcode.brif)
-        pushUleb(o, c.id)
-        pushUleb(o, t.index)
-        pushUleb(o, e.index)
-      }
-    }
+    pushOpUUU(this.#o, Opcode.brif, c.id, t.index, e.index)
     this.#cf.branchTo(t.index)
     this.#cf.branchTo(e.index)
     this.#nops++
@@ -740,15 +618,7 @@ export class IRBuilder {
     }
     const p = this.#pcOperand(m, pc)
     this.#use(p, m)
-    {
-      const o = this.#o
-      if (code < 0x80 && p.id < 0x80) o.push(Opcode.trap, code, p.id)
-      else {
-        o.push(Opcode.trap)
-        pushUleb(o, code)
-        pushUleb(o, p.id)
-      }
-    }
+    pushOpUU(this.#o, Opcode.trap, code, p.id)
     this.#nops++
     this.#lastOp = 'trap'
     this.#terminated = true
@@ -826,15 +696,7 @@ export class IRBuilder {
       return v
     })
     for (const v of vs) this.#use(v, m)
-    {
-      const o = this.#o
-      if (func.index < 0x80 && vs.length < 0x80) o.push(Opcode.call, func.index, vs.length)
-      else {
-        o.push(Opcode.call)
-        pushUleb(o, func.index)
-        pushUleb(o, vs.length)
-      }
-    }
+    pushOpUU(this.#o, Opcode.call, func.index, vs.length)
     for (const v of vs) this.#ops.uleb(v.id)
     this.#nops++
     this.#lastOp = 'call'
@@ -857,14 +719,7 @@ export class IRBuilder {
       const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
       if (v.type !== h.result) throw new TypeError(`${this.#where(m)}: this helper returns ${h.result}, got ${v}`)
       this.#use(v, m)
-      {
-        const o = this.#o
-        if (v.id < 0x80) o.push(Opcode.ret, v.id)
-        else {
-          o.push(Opcode.ret)
-          pushUleb(o, v.id)
-        }
-      }
+      pushOpU(this.#o, Opcode.ret, v.id)
     }
     this.#nops++
     this.#lastOp = 'ret'
@@ -1024,14 +879,7 @@ export class IRBuilder {
     this.#mainOnly(m)
     const p = this.#pcOperand(m, pc)
     this.#use(p, m)
-    {
-      const o = this.#o
-      if (p.id < 0x80) o.push(opcode, p.id)
-      else {
-        o.push(opcode)
-        pushUleb(o, p.id)
-      }
-    }
+    pushOpU(this.#o, opcode, p.id)
     this.#nops++
     this.#lastOp = m
     this.#terminated = true
@@ -1140,15 +988,7 @@ export class IRBuilder {
     }
     this.#use(x, op)
     this.#use(y, op)
-    {
-      const o = this.#o
-      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode[op], x.id, y.id)
-      else {
-        o.push(Opcode[op])
-        pushUleb(o, x.id)
-        pushUleb(o, y.id)
-      }
-    }
+    pushOpUU(this.#o, Opcode[op], x.id, y.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(x.type)
@@ -1158,14 +998,7 @@ export class IRBuilder {
     if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
     const x = this.#int(op, 'operand', a)
     this.#use(x, op)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode[op], x.id)
-      else {
-        o.push(Opcode[op])
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpU(this.#o, Opcode[op], x.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(x.type)
@@ -1180,15 +1013,7 @@ export class IRBuilder {
     }
     this.#use(x, op)
     this.#use(y, op)
-    {
-      const o = this.#o
-      if (x.id < 0x80 && y.id < 0x80) o.push(Opcode[op], x.id, y.id)
-      else {
-        o.push(Opcode[op])
-        pushUleb(o, x.id)
-        pushUleb(o, y.id)
-      }
-    }
+    pushOpUU(this.#o, Opcode[op], x.id, y.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(x.type)
@@ -1198,14 +1023,7 @@ export class IRBuilder {
     if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
     const x = this.#float(op, 'operand', a)
     this.#use(x, op)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode[op], x.id)
-      else {
-        o.push(Opcode[op])
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpU(this.#o, Opcode[op], x.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(x.type)
@@ -1221,14 +1039,7 @@ export class IRBuilder {
       throw new TypeError(`${this.#where(op)}: cannot ${op} ${x.type} to ${t} (needs ${need})`)
     }
     this.#use(x, op)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode[op], TYPE_CODES[t], x.id)
-      else {
-        o.push(Opcode[op], TYPE_CODES[t])
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpBU(this.#o, Opcode[op], TYPE_CODES[t], x.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(t)
@@ -1240,14 +1051,7 @@ export class IRBuilder {
     if (t !== 'i32' && t !== 'i64') throw new TypeError(`${this.#where(m)}: result type must be i32 or i64, got ${t}`)
     const x = this.#float(m, 'operand', a)
     this.#use(x, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode[op], TYPE_CODES[t], x.id)
-      else {
-        o.push(Opcode[op], TYPE_CODES[t])
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpBU(this.#o, Opcode[op], TYPE_CODES[t], x.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(t)
@@ -1260,14 +1064,7 @@ export class IRBuilder {
     const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'operand', a))
     if (x.type !== 'i32' && x.type !== 'i64') throw new TypeError(`${this.#where(m)}: operand must be i32 or i64, got ${x}`)
     this.#use(x, m)
-    {
-      const o = this.#o
-      if (x.id < 0x80) o.push(Opcode[op], TYPE_CODES[t], x.id)
-      else {
-        o.push(Opcode[op], TYPE_CODES[t])
-        pushUleb(o, x.id)
-      }
-    }
+    pushOpBU(this.#o, Opcode[op], TYPE_CODES[t], x.id)
     this.#nops++
     this.#lastOp = op
     return this.#def(t)

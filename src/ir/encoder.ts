@@ -137,6 +137,55 @@ export function pushUleb(a: number[], x: number): void {
   a.push(v)
 }
 
+// Ops as IRBuilder writes them into a body's backing array: an opcode (and immediate bytes), then
+// LEB128 operands — B is a byte, U a uleb. Each pushes once when its operands are below 128, as
+// value ids, labels and state offsets nearly always are (a method call per byte was a large part
+// of building a block with V8's optimiser off).
+
+export function pushOpU(a: number[], op: number, x: number): void {
+  if (x < 0x80) a.push(op, x)
+  else {
+    a.push(op)
+    pushUleb(a, x)
+  }
+}
+
+export function pushOpUU(a: number[], op: number, x: number, y: number): void {
+  if (x < 0x80 && y < 0x80) a.push(op, x, y)
+  else {
+    a.push(op)
+    pushUleb(a, x)
+    pushUleb(a, y)
+  }
+}
+
+export function pushOpUUU(a: number[], op: number, x: number, y: number, z: number): void {
+  if (x < 0x80 && y < 0x80 && z < 0x80) a.push(op, x, y, z)
+  else {
+    a.push(op)
+    pushUleb(a, x)
+    pushUleb(a, y)
+    pushUleb(a, z)
+  }
+}
+
+export function pushOpBU(a: number[], op: number, b: number, x: number): void {
+  if (x < 0x80) a.push(op, b, x)
+  else {
+    a.push(op, b)
+    pushUleb(a, x)
+  }
+}
+
+export function pushOpBUU(a: number[], op: number, b: number, x: number, y: number): void {
+  if (x < 0x80 && y < 0x80) a.push(op, b, x, y)
+  else {
+    a.push(op, b)
+    pushUleb(a, x)
+    pushUleb(a, y)
+  }
+}
+
 /** Number of bytes `uleb(x)` writes. */
 export function ulebSize(x: number): number {
   let n = 1
