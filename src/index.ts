@@ -2,6 +2,8 @@
 // or as Cranelift-compiled machine code. See README.md and docs/IR.md.
 
 export { IRBuilder } from './ir/IRBuilder.js'
+export { IRWriter } from './ir/IRWriter.js'
+export type { IRWriterOptions, LabelId, LocalId, ValueId } from './ir/IRWriter.js'
 export type { FunctionBody, FunctionSignature, IRBuilderOptions, LoadOptions, PcOperand, StoreOptions } from './ir/IRBuilder.js'
 export { Block } from './ir/Block.js'
 export { Func, Label, Local, Value } from './ir/handles.js'
