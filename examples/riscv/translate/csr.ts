@@ -2,7 +2,7 @@
 // translated inline. Every other CSR (cycle, time, instret…) traps to the host, which emulates
 // the instruction and resumes after it.
 
-import type { Value } from 'vm-jit-native'
+import type { ValueId as Value } from 'vm-jit-native'
 import { FCSR_OFFSET } from '../state.ts'
 import type { Emitter } from './emitter.ts'
 import type { Insn } from './insn.ts'

@@ -24,7 +24,7 @@
 // known constant within the segment (lui, auipc, li…) are folded into immediates where that saves
 // an op (address computations, addi chains).
 
-import type { Block, IRBuilder, IRType, Label, Local, Value } from 'vm-jit-native'
+import type { Block, IRType, IRWriter, LabelId as Label, LocalId as Local, ValueId as Value } from 'vm-jit-native'
 import { fOffset, xOffset } from '../state.ts'
 
 const CANONICAL_NAN_F32 = 0x7fc00000
@@ -38,7 +38,7 @@ interface FEntry {
 }
 
 export class Emitter {
-  readonly b: IRBuilder
+  readonly b: IRWriter
   /** x register values cached in this segment. */
   readonly #x: (Value | undefined)[] = new Array(32).fill(undefined)
   /** Known constant values of x registers in this segment. */
@@ -73,7 +73,7 @@ export class Emitter {
   /** Labels bound so far: a branch to one of them is a back edge. */
   readonly #bound = new Set<Label>()
 
-  constructor(b: IRBuilder, options: { backEdgeSync: boolean }) {
+  constructor(b: IRWriter, options: { backEdgeSync: boolean }) {
     this.b = b
     this.backEdgeSync = options.backEdgeSync
   }
@@ -308,10 +308,19 @@ export class Emitter {
     this.terminated = true
   }
 
-  exit(pc: bigint | number | Value): void {
+  /** Exits to the constant guest pc `pc` (chainable). */
+  exit(pc: bigint | number): void {
     this.flush()
     this.#sync(this.exitSyncMask)
-    this.b.exit(typeof pc === 'object' ? pc : this.i64(pc))
+    this.b.exit(this.i64(pc))
+    this.terminated = true
+  }
+
+  /** Exits to the guest pc computed in `pc` (an i64 value). */
+  exitTo(pc: Value): void {
+    this.flush()
+    this.#sync(this.exitSyncMask)
+    this.b.exit(pc)
     this.terminated = true
   }
 

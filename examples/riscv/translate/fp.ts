@@ -11,7 +11,7 @@
 //   static rounding mode other than RNE/DYN on those is translated as RNE (see README gaps), and
 //   DYN uses RNE whatever frm holds. fflags are not accumulated.
 
-import type { FloatType, IntType, Value } from 'vm-jit-native'
+import type { FloatType, IntType, ValueId as Value } from 'vm-jit-native'
 import type { Emitter } from './emitter.ts'
 import { RM_DYN, RM_RDN, RM_RMM, RM_RNE, RM_RTZ, RM_RUP } from './insn.ts'
 import type { Insn } from './insn.ts'

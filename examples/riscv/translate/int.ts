@@ -2,7 +2,7 @@
 // bits and sign-extend the 32-bit result; the IR's total division semantics (x/0 = -1, x%0 = x,
 // MIN/-1 = MIN, MIN%-1 = 0) are exactly RISC-V's, so div/rem are one op each.
 
-import type { Value } from 'vm-jit-native'
+import type { ValueId as Value } from 'vm-jit-native'
 import type { Emitter } from './emitter.ts'
 import type { Insn } from './insn.ts'
 

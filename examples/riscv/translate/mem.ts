@@ -6,7 +6,7 @@
 // it). A failing SC stores the old value back rather than branching, which is the same thing for
 // a single hart and keeps the block straight-line.
 
-import type { Value } from 'vm-jit-native'
+import type { ValueId as Value } from 'vm-jit-native'
 import { RESERVATION_NONE, RESERVATION_OFFSET } from '../state.ts'
 import type { Emitter } from './emitter.ts'
 import type { Insn } from './insn.ts'
@@ -19,12 +19,12 @@ export function emitMem(e: Emitter, i: Insn): boolean {
   const width = i.width as 1 | 2 | 4 | 8
   switch (i.op) {
     case 'lb': case 'lh': case 'lw': case 'ld': case 'lbu': case 'lhu': case 'lwu': {
-      const v = b.load('i64', e.addrOf(i.rs1, i.imm), { width, signed: SIGNED_LOADS.has(i.op) && width < 8 })
+      const v = b.load('i64', e.addrOf(i.rs1, i.imm), width, SIGNED_LOADS.has(i.op) && width < 8)
       e.setX(i.rd, v)
       return true
     }
     case 'sb': case 'sh': case 'sw': case 'sd':
-      b.store(e.addrOf(i.rs1, i.imm), e.getX(i.rs2), { width })
+      b.store(e.addrOf(i.rs1, i.imm), e.getX(i.rs2), width)
       return true
     case 'fl': {
       const addr = e.addrOf(i.rs1, i.imm)
@@ -34,13 +34,13 @@ export function emitMem(e: Emitter, i: Insn): boolean {
     }
     case 'fs': {
       const addr = e.addrOf(i.rs1, i.imm)
-      if (i.fmt === 0) b.store(addr, e.getFLow32(i.rs2), { width: 4 })
+      if (i.fmt === 0) b.store(addr, e.getFLow32(i.rs2), 4)
       else b.store(addr, e.getFBits(i.rs2))
       return true
     }
     case 'lr': {
       const addr = e.getX(i.rs1)
-      const v = b.load('i64', addr, { width, signed: width === 4 })
+      const v = b.load('i64', addr, width, width === 4)
       b.setState(RESERVATION_OFFSET, addr)
       e.setX(i.rd, v)
       return true
@@ -48,8 +48,8 @@ export function emitMem(e: Emitter, i: Insn): boolean {
     case 'sc': {
       const addr = e.getX(i.rs1)
       const ok = b.icmp('eq', b.getState('i64', RESERVATION_OFFSET), addr)
-      const old = b.load('i64', addr, { width })
-      b.store(addr, b.select(ok, e.getX(i.rs2), old), { width })
+      const old = b.load('i64', addr, width)
+      b.store(addr, b.select(ok, e.getX(i.rs2), old), width)
       b.setState(RESERVATION_OFFSET, e.i64(RESERVATION_NONE))
       e.setX(i.rd, b.select(ok, e.i64(0), e.i64(1)))
       return true
@@ -68,7 +68,7 @@ function emitAmo(e: Emitter, i: Insn, width: 4 | 8): void {
   const addr = e.getX(i.rs1)
   const src = e.getX(i.rs2)
   // The old value, sign-extended for .w (that is what rd receives).
-  const old = b.load('i64', addr, { width, signed: width === 4 })
+  const old = b.load('i64', addr, width, width === 4)
   let nv: Value
   switch (i.op) {
     case 'amoswap': nv = src; break
@@ -84,6 +84,6 @@ function emitAmo(e: Emitter, i: Insn, width: 4 | 8): void {
       nv = b.select(b.icmp(cc, a, c), old, src)
     }
   }
-  b.store(addr, nv, { width })
+  b.store(addr, nv, width)
   e.setX(i.rd, old)
 }

@@ -10,8 +10,8 @@
 // return compares with the return sites it can predict (returns.ts).
 // ecall traps (TRAP_ECALL) with the ecall's pc; the host resumes at pc + 4.
 
-import { IRBuilder } from 'vm-jit-native'
-import type { Block, IcmpCondition, Label, Value } from 'vm-jit-native'
+import { IRWriter } from 'vm-jit-native'
+import type { Block, IcmpCondition, LabelId as Label, ValueId as Value } from 'vm-jit-native'
 import { INSN_COUNT_OFFSET } from '../state.ts'
 import { returnTrapCode, TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_INSN, TRAP_ILLEGAL, TRAP_INDIRECT_CALL } from '../traps.ts'
 import { csrNeedsHost, emitFloatCsr, isCsr } from './csr.ts'
@@ -161,7 +161,7 @@ export class Translator {
   }
 
   #emit(r: Region): Block {
-    const b = new IRBuilder({ pc: BigInt(r.entry) })
+    const b = new IRWriter({ pc: r.entry })
     const e = new Emitter(b, { backEdgeSync: this.backEdgeSync })
     if (r.fetchFault) {
       e.trap(TRAP_FETCH_FAULT, r.entry)
@@ -252,7 +252,7 @@ export class Translator {
       e.bind(miss)
     }
     if (learnTrap !== undefined) e.trapTo(learnTrap, target)
-    else e.exit(target)
+    else e.exitTo(target)
   }
 
   /** A loop back edge to `label` (guest `target`) that exits to `target` every loopExitInterval-th time. */
@@ -281,7 +281,7 @@ export class Translator {
           e.branchIf(b.icmp('eq', target, e.i64(pcs[k])), labels.get(pcs[k])!, miss)
           e.bind(miss)
         }
-        e.exit(target)
+        e.exitTo(target)
         return
       }
       const mid = (lo + hi) >> 1
@@ -349,7 +349,7 @@ export class Translator {
           this.#learnable ||= this.learnIndirect && this.indirect.learning(pc)
           this.#predictExit(e, target, this.indirect.targetsFor(pc), this.#learn && this.indirect.learning(pc) ? TRAP_INDIRECT_CALL : undefined)
         }
-        else e.exit(target)
+        else e.exitTo(target)
         return
       }
       case 'beq': case 'bne': case 'blt': case 'bge': case 'bltu': case 'bgeu': {
