@@ -38,24 +38,28 @@ interface FEntry {
 }
 
 export class Emitter {
-  readonly b: IRWriter
+  /** The block being written (`begin`). */
+  b!: IRWriter
   /** x register values cached in this segment. */
   readonly #x: (Value | undefined)[] = new Array(32).fill(undefined)
   /** Known constant values of x registers in this segment. */
   readonly #xk: (bigint | undefined)[] = new Array(32).fill(undefined)
-  readonly #xDirty: boolean[] = new Array(32).fill(false)
   readonly #f: (FEntry | undefined)[] = new Array(32).fill(undefined)
-  /** Registers with something cached (cleared at the next label). */
-  readonly #touchedX: number[] = []
-  readonly #touchedF: number[] = []
+  // Bit masks over register numbers (bit r: x`r` or f`r`), walked lowest bit first — the order the
+  // stores are written in. Masks instead of lists: no sorting, no allocation.
+  /** Registers with something cached (forgotten at the next label). */
+  #touchedX = 0
+  #touchedF = 0
   /** Registers written in this segment and not yet stored. */
-  readonly #dirtyX: number[] = []
-  readonly #dirtyF: number[] = []
-  /** Constants of this segment, by type, keyed by their bits. */
-  readonly #consts: Record<IRType, Map<bigint, Value>> = {
-    i8: new Map(), i16: new Map(), i32: new Map(), i64: new Map(), f32: new Map(), f64: new Map(),
-  }
-  readonly #constMaps = Object.values(this.#consts)
+  #dirtyX = 0
+  #dirtyF = 0
+  /**
+   * Constants of this segment, by type, keyed by their bits — as numbers for the types whose bits
+   * always fit (i8, i16, i32, f32: no BigInt per lookup), as bigints for i64 and f64.
+   */
+  readonly #consts32: Record<'i8' | 'i16' | 'i32' | 'f32', Map<number, Value>> = { i8: new Map(), i16: new Map(), i32: new Map(), f32: new Map() }
+  readonly #consts64: Record<'i64' | 'f64', Map<bigint, Value>> = { i64: new Map(), f64: new Map() }
+  readonly #constMaps: Array<Map<number, Value> | Map<bigint, Value>> = [...Object.values(this.#consts32), ...Object.values(this.#consts64)]
   /** i64 constants from small JS numbers (the common case: immediates, pcs). */
   readonly #smallI64 = new Map<number, Value>()
   /** The last op was a terminator: the next one must be a label. */
@@ -73,9 +77,26 @@ export class Emitter {
   /** Labels bound so far: a branch to one of them is a back edge. */
   readonly #bound = new Set<Label>()
 
-  constructor(b: IRWriter, options: { backEdgeSync: boolean }) {
-    this.b = b
+  /**
+   * One emitter serves every block of a translator (`begin` starts the next): building its caches
+   * again for each block was a measurable part of translating one.
+   */
+  constructor(options: { backEdgeSync: boolean }) {
     this.backEdgeSync = options.backEdgeSync
+  }
+
+  /** Starts writing a block into `b`, with nothing cached. */
+  begin(b: IRWriter): void {
+    this.b = b
+    this.#reset()
+    this.#dirtyX = 0
+    this.#dirtyF = 0
+    this.terminated = false
+    this.loopCounter = undefined
+    this.exitSyncMask = 0
+    if (this.#hasLocals) this.#xLocal.fill(undefined)
+    this.#hasLocals = false
+    this.#bound.clear()
   }
 
   /** Keeps the x registers in `mask` in locals, loaded here; must come first in the block. */
@@ -93,10 +114,24 @@ export class Emitter {
   // Constants (cached per segment: a const defined in one segment does not dominate the next)
 
   const(type: IRType, bits: bigint): Value {
-    const m = this.#consts[type]
+    if (type === 'i64' || type === 'f64') {
+      const m = this.#consts64[type]
+      let v = m.get(bits)
+      if (v === undefined) {
+        v = type === 'f64' ? this.b.f64Bits(bits) : this.b.const(type, bits)
+        m.set(bits, v)
+      }
+      return v
+    }
+    return this.#const32(type, Number(bits))
+  }
+
+  /** A constant of a type whose bits fit in a number (`bits` unsigned, below 2^32). */
+  #const32(type: 'i8' | 'i16' | 'i32' | 'f32', bits: number): Value {
+    const m = this.#consts32[type]
     let v = m.get(bits)
     if (v === undefined) {
-      v = type === 'f32' ? this.b.f32Bits(bits) : type === 'f64' ? this.b.f64Bits(bits) : this.b.const(type, bits)
+      v = type === 'f32' ? this.b.f32Bits(bits) : this.b.const(type, bits)
       m.set(bits, v)
     }
     return v
@@ -119,11 +154,12 @@ export class Emitter {
   }
 
   i32(x: bigint | number): Value {
-    return this.const('i32', BigInt.asUintN(32, BigInt(x)))
+    // ToUint32 is the value modulo 2^32, as BigInt.asUintN(32, …) for a bigint.
+    return this.#const32('i32', typeof x === 'number' && Number.isSafeInteger(x) ? x >>> 0 : Number(BigInt.asUintN(32, BigInt(x))))
   }
 
   canonicalNanF32(): Value {
-    return this.const('f32', BigInt(CANONICAL_NAN_F32))
+    return this.#const32('f32', CANONICAL_NAN_F32)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -136,7 +172,7 @@ export class Emitter {
       const l = this.#xLocal[i]
       v = l === undefined ? this.b.getState('i64', xOffset(i)) : this.b.get(l)
       this.#x[i] = v
-      this.#touchedX.push(i)
+      this.#touchedX |= 1 << i
     }
     return v
   }
@@ -148,13 +184,10 @@ export class Emitter {
 
   setX(i: number, v: Value, known?: bigint): void {
     if (i === 0) return
-    if (this.#x[i] === undefined) this.#touchedX.push(i)
+    this.#touchedX |= 1 << i
     this.#x[i] = v
     this.#xk[i] = known === undefined ? undefined : BigInt.asIntN(64, known)
-    if (!this.#xDirty[i]) {
-      this.#xDirty[i] = true
-      this.#dirtyX.push(i)
-    }
+    this.#dirtyX |= 1 << i
   }
 
   /** Sets x`i` to a constant. */
@@ -223,9 +256,8 @@ export class Emitter {
   }
 
   #putF(i: number, e: FEntry): void {
-    const old = this.#f[i]
-    if (old === undefined) this.#touchedF.push(i)
-    if (e.dirty && !(old !== undefined && old.dirty)) this.#dirtyF.push(i)
+    this.#touchedF |= 1 << i
+    if (e.dirty) this.#dirtyF |= 1 << i
     this.#f[i] = e
   }
 
@@ -242,32 +274,31 @@ export class Emitter {
 
   /** Writes every dirty register back to the state buffer (values stay cached). */
   flush(): void {
-    const dx = this.#dirtyX
-    if (dx.length > 1) dx.sort((a, b) => a - b)
-    for (const i of dx) {
+    // Lowest register first (m & -m is the lowest set bit).
+    for (let m = this.#dirtyX; m !== 0; m &= m - 1) {
+      const i = 31 - Math.clz32(m & -m)
       const l = this.#xLocal[i]
       if (l === undefined) this.b.setState(xOffset(i), this.#x[i]!)
       else this.b.set(l, this.#x[i]!)
-      this.#xDirty[i] = false
     }
-    dx.length = 0
-    const df = this.#dirtyF
-    if (df.length > 1) df.sort((a, b) => a - b)
-    for (const i of df) this.#flushF(i)
-    df.length = 0
+    this.#dirtyX = 0
+    for (let m = this.#dirtyF; m !== 0; m &= m - 1) this.#flushF(31 - Math.clz32(m & -m))
+    this.#dirtyF = 0
   }
 
   /** Forgets everything cached (the start of a new segment). */
   #reset(): void {
-    for (const i of this.#touchedX) {
+    for (let m = this.#touchedX; m !== 0; m &= m - 1) {
+      const i = 31 - Math.clz32(m & -m)
       this.#x[i] = undefined
       this.#xk[i] = undefined
     }
-    this.#touchedX.length = 0
-    for (const i of this.#touchedF) this.#f[i] = undefined
-    this.#touchedF.length = 0
-    for (const m of this.#constMaps) if (m.size > 0) m.clear()
-    this.#smallI64.clear()
+    this.#touchedX = 0
+    for (let m = this.#touchedF; m !== 0; m &= m - 1) this.#f[31 - Math.clz32(m & -m)] = undefined
+    this.#touchedF = 0
+    const maps = this.#constMaps
+    for (let k = 0; k < maps.length; k++) if (maps[k]!.size > 0) maps[k]!.clear()
+    if (this.#smallI64.size > 0) this.#smallI64.clear()
   }
 
   /** Stores the x registers in `mask` from their locals (or this segment's values) to the state. */

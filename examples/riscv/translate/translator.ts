@@ -96,6 +96,8 @@ export class Translator {
   /** Targets seen at indirect call sites (indirect.ts). */
   readonly indirect = new IndirectCalls()
   readonly stats: TranslationStats = { blocks: 0, guestInstructions: 0, irOps: 0, micros: 0 }
+  /** Writes every block (one emitter, reset per block). */
+  #emitter: Emitter | undefined
 
   constructor(memory: Uint8Array, options: TranslatorOptions = {}) {
     this.memory = memory
@@ -162,7 +164,8 @@ export class Translator {
 
   #emit(r: Region): Block {
     const b = new IRWriter({ pc: r.entry })
-    const e = new Emitter(b, { backEdgeSync: this.backEdgeSync })
+    const e = (this.#emitter ??= new Emitter({ backEdgeSync: this.backEdgeSync }))
+    e.begin(b)
     if (r.fetchFault) {
       e.trap(TRAP_FETCH_FAULT, r.entry)
       return e.finish()
