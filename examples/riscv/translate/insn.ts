@@ -56,22 +56,64 @@ export interface Insn {
   len: 2 | 4
   /** The raw instruction bits (16 or 32). */
   bits: number
+  /**
+   * What the region builder and the translator ask of every instruction, as bits (K_*), computed
+   * once when it is decoded: comparing `op` strings for each question was a measurable part of
+   * translating with V8's optimiser off.
+   */
+  kind: number
+}
+
+/** A conditional branch (beq … bgeu). */
+export const K_BRANCH = 1
+/** jal. */
+export const K_JAL = 2
+/** jalr. */
+export const K_JALR = 4
+/** Execution does not continue to the next instruction (endsFlow). */
+export const K_ENDS = 8
+/** The block must stop after it (stopsFlow: K_ENDS, or a CSR access left to the host). */
+export const K_STOPS = 16
+/** Accesses guest memory (a load, store or atomic: can fault at its pc). */
+export const K_MEMORY = 32
+
+const MEMORY_OPS: readonly Op[] = [
+  'lb', 'lh', 'lw', 'ld', 'lbu', 'lhu', 'lwu', 'sb', 'sh', 'sw', 'sd', 'fl', 'fs',
+  'lr', 'sc', 'amoswap', 'amoadd', 'amoxor', 'amoand', 'amoor', 'amomin', 'amomax', 'amominu', 'amomaxu',
+]
+const OP_KIND = new Map<Op, number>([
+  ...(['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu'] as Op[]).map((op): [Op, number] => [op, K_BRANCH]),
+  ['jal', K_JAL | K_ENDS | K_STOPS],
+  ['jalr', K_JALR | K_ENDS | K_STOPS],
+  ['ecall', K_ENDS | K_STOPS],
+  ['ebreak', K_ENDS | K_STOPS],
+  ['illegal', K_ENDS | K_STOPS],
+  ...MEMORY_OPS.map((op): [Op, number] => [op, K_MEMORY]),
+])
+const CSR_OPS: ReadonlySet<Op> = new Set<Op>(['csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci'])
+
+/** The K_* bits of an instruction (see csr.ts: only fflags 1, frm 2 and fcsr 3 are translated inline). */
+export function kindOf(op: Op, imm: number): number {
+  const k = OP_KIND.get(op) ?? 0
+  return CSR_OPS.has(op) && !(imm >= 1 && imm <= 3) ? k | K_STOPS : k
 }
 
 export function insn(op: Op, bits: number, len: 2 | 4, f?: Partial<Insn>): Insn {
   // One object shape for every instruction (the translator's hot paths stay monomorphic).
+  const imm = f?.imm ?? 0
   return {
     op,
     rd: f?.rd ?? 0,
     rs1: f?.rs1 ?? 0,
     rs2: f?.rs2 ?? 0,
     rs3: f?.rs3 ?? 0,
-    imm: f?.imm ?? 0,
+    imm,
     rm: f?.rm ?? 0,
     fmt: f?.fmt ?? 0,
     width: f?.width ?? 0,
     len,
     bits,
+    kind: kindOf(op, imm),
   }
 }
 
@@ -82,7 +124,7 @@ export function isConditionalBranch(op: Op): boolean {
 
 /** Instructions after which execution does not fall through to the next one. */
 export function endsFlow(i: Insn): boolean {
-  return i.op === 'jal' || i.op === 'jalr' || i.op === 'ecall' || i.op === 'ebreak' || i.op === 'illegal'
+  return (i.kind & K_ENDS) !== 0
 }
 
 /** Hex of the raw bits, 4 or 8 digits. */

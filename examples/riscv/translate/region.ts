@@ -7,9 +7,8 @@
 // fall through (jal/jalr/ecall/…) unless some forward branch still targets code after it, or at
 // the size limit.
 
-import { csrNeedsHost } from './csr.ts'
-import { fetchDecode } from './fetch.ts'
-import { endsFlow, isConditionalBranch } from './insn.ts'
+import { DecodeCache } from './fetch.ts'
+import { K_BRANCH, K_JAL, K_JALR, K_STOPS } from './insn.ts'
 import type { Insn } from './insn.ts'
 
 export interface RegionOptions {
@@ -56,7 +55,7 @@ export interface Region {
  */
 export function isSwitchJump(insns: Insn[], k: number): boolean {
   const j = insns[k]
-  if (j.op !== 'jalr' || j.rd !== 0 || j.rs1 === 1) return false
+  if ((j.kind & K_JALR) === 0 || j.rd !== 0 || j.rs1 === 1) return false
   let scaled = false
   let loaded = false
   for (let m = k - 1; m >= 0 && m >= k - 6; m--) {
@@ -69,16 +68,20 @@ export function isSwitchJump(insns: Insn[], k: number): boolean {
 
 /** Does execution never continue to the next instruction after `i`? */
 export function stopsFlow(i: Insn): boolean {
-  return endsFlow(i) || csrNeedsHost(i)
+  return (i.kind & K_STOPS) !== 0
 }
 
 /** The branch/jump target of `i` at `pc`, if it has a static one. */
 export function staticTarget(i: Insn, pc: number): number | undefined {
-  if (isConditionalBranch(i.op) || i.op === 'jal') return pc + i.imm
-  return undefined
+  return (i.kind & (K_BRANCH | K_JAL)) !== 0 ? pc + i.imm : undefined
 }
 
-export function scanRegion(memory: Uint8Array, entry: number, opts: RegionOptions = DEFAULT_REGION): Region {
+/**
+ * The region at `entry` in `memory` — or in `cache.memory`, decoding through the cache (a
+ * translator's: see DecodeCache).
+ */
+export function scanRegion(memory: Uint8Array | DecodeCache, entry: number, opts: RegionOptions = DEFAULT_REGION): Region {
+  const cache = memory instanceof DecodeCache ? memory : new DecodeCache(memory)
   const insns: Insn[] = []
   const pcs: number[] = []
   const index = new Map<number, number>()
@@ -86,7 +89,7 @@ export function scanRegion(memory: Uint8Array, entry: number, opts: RegionOption
   let furthest = entry
   let limit = opts.maxInsns
   while (insns.length < limit) {
-    const i = fetchDecode(memory, pc)
+    const i = cache.at(pc)
     if (i === undefined) break
     index.set(pc, insns.length)
     insns.push(i)

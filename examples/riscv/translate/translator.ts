@@ -17,8 +17,8 @@ import { returnTrapCode, TRAP_EBREAK, TRAP_ECALL, TRAP_FETCH_FAULT, TRAP_HOST_IN
 import { csrNeedsHost, emitFloatCsr, isCsr } from './csr.ts'
 import { Emitter } from './emitter.ts'
 import { emitFp } from './fp.ts'
-import { fetchDecode } from './fetch.ts'
-import { isConditionalBranch } from './insn.ts'
+import { DecodeCache, fetchDecode } from './fetch.ts'
+import { K_BRANCH, K_JAL, K_JALR, K_MEMORY } from './insn.ts'
 import type { Insn } from './insn.ts'
 import { emitInt } from './int.ts'
 import { emitMem } from './mem.ts'
@@ -96,11 +96,14 @@ export class Translator {
   /** Targets seen at indirect call sites (indirect.ts). */
   readonly indirect = new IndirectCalls()
   readonly stats: TranslationStats = { blocks: 0, guestInstructions: 0, irOps: 0, micros: 0 }
+  /** Instructions decoded so far, by pc (checked against memory on every use). */
+  readonly #decoded: DecodeCache
   /** Writes every block (one emitter, reset per block). */
   #emitter: Emitter | undefined
 
   constructor(memory: Uint8Array, options: TranslatorOptions = {}) {
     this.memory = memory
+    this.#decoded = new DecodeCache(memory)
     this.options = { ...DEFAULT_REGION, ...stripUndefined(options) }
     this.countInstructions = options.countInstructions ?? false
     this.loopExitInterval = options.loopExitInterval ?? 0
@@ -123,7 +126,7 @@ export class Translator {
   translateRegion(pc: bigint | number, learn = this.learnIndirect): Translation {
     const t0 = performance.now()
     const entry = Number(pc)
-    const region = scanRegion(this.memory, entry, this.options)
+    const region = scanRegion(this.#decoded, entry, this.options)
     this.#learn = learn && this.learnIndirect
     this.#learnable = false
     const block = this.#emit(region)
@@ -159,7 +162,7 @@ export class Translator {
 
   /** The region a block at `pc` would cover (for tools and tests). */
   region(pc: number): Region {
-    return scanRegion(this.memory, pc, this.options)
+    return scanRegion(this.#decoded, pc, this.options)
   }
 
   #emit(r: Region): Block {
@@ -207,8 +210,8 @@ export class Translator {
       const i = r.insns[k]
       const pc = r.pcs[k]
       const t = staticTarget(i, pc)
-      if (t !== undefined && inside(t) && (isConditionalBranch(i.op) || i.rd === 0)) labelAt(t)
-      if (isConditionalBranch(i.op) && inside(pc + i.len)) labelAt(pc + i.len)
+      if (t !== undefined && inside(t) && ((i.kind & K_BRANCH) !== 0 || i.rd === 0)) labelAt(t)
+      if ((i.kind & K_BRANCH) !== 0 && inside(pc + i.len)) labelAt(pc + i.len)
       if (k + 1 < r.insns.length && stopsFlow(i)) indirect.push(r.pcs[k + 1])
     }
     // The entry points nearest the (first) indirect jump, in address order.
@@ -228,7 +231,7 @@ export class Translator {
       const l = labels.get(pc)
       if (l !== undefined) e.bind(l)
       else e.ensureOpen()
-      if (this.countInstructions && (k === 0 || l !== undefined || stopsFlow(r.insns[k - 1]) || isConditionalBranch(r.insns[k - 1].op))) {
+      if (this.countInstructions && (k === 0 || l !== undefined || stopsFlow(r.insns[k - 1]) || (r.insns[k - 1].kind & K_BRANCH) !== 0)) {
         this.#count(e, r, k, labels)
       }
       if (upTo.length > 0) e.exitSyncMask = this.backEdgeSync ? upTo[k] : written
@@ -305,7 +308,7 @@ export class Translator {
     for (let j = k; j < r.insns.length; j++) {
       n++
       const i = r.insns[j]
-      if (stopsFlow(i) || isConditionalBranch(i.op)) break
+      if (stopsFlow(i) || (i.kind & K_BRANCH) !== 0) break
       if (j + 1 < r.insns.length && labels.has(r.pcs[j + 1])) break
     }
     const b = e.b
@@ -406,18 +409,9 @@ const MAX_INDIRECT_TARGETS = 64
  * label (fuel at a back edge; an indirect jump may dispatch backwards)?
  */
 function needsMark(i: Insn, pc: number, labels: Map<number, Label>): boolean {
-  switch (i.op) {
-    case 'lb': case 'lh': case 'lw': case 'ld': case 'lbu': case 'lhu': case 'lwu':
-    case 'sb': case 'sh': case 'sw': case 'sd': case 'fl': case 'fs':
-    case 'lr': case 'sc': case 'amoswap': case 'amoadd': case 'amoxor': case 'amoand': case 'amoor':
-    case 'amomin': case 'amomax': case 'amominu': case 'amomaxu':
-    case 'jalr':
-      return true
-    case 'beq': case 'bne': case 'blt': case 'bge': case 'bltu': case 'bgeu': case 'jal':
-      return i.imm <= 0 && labels.has(pc + i.imm)
-    default:
-      return false
-  }
+  const k = i.kind
+  if ((k & (K_MEMORY | K_JALR)) !== 0) return true
+  return (k & (K_BRANCH | K_JAL)) !== 0 && i.imm <= 0 && labels.has(pc + i.imm)
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
