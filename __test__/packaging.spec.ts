@@ -33,7 +33,7 @@ test('the published files hold the build, the loader and the sources to build fr
     : spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', shell: process.platform === 'win32' })
   t.is(r.status, 0, r.stderr)
   const files = new Set<string>((JSON.parse(r.stdout)[0].files as Array<{ path: string }>).map((f) => f.path))
-  for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/vm-jit-riscv.cjs', 'index.js', 'index.d.ts', 'scripts/install.js', 'Cargo.toml', 'Cargo.lock', 'crates/vm-jit-napi/Cargo.toml', 'crates/vm-jit-core/src/lib.rs']) {
+  for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/vm-jit-riscv.cjs', 'dist/vm-jit-riscv.main.cjs', 'dist/vm-jit-riscv.code-cache', 'index.js', 'index.d.ts', 'scripts/install.js', 'Cargo.toml', 'Cargo.lock', 'crates/vm-jit-napi/Cargo.toml', 'crates/vm-jit-core/src/lib.rs']) {
     t.true(files.has(f), `${f} is published`)
   }
   for (const f of files) {

@@ -4,7 +4,8 @@
 
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { BufferIO, Machine } from '../examples/riscv/index.ts'
 import type { EngineKind, Tier, TranslatorOptions } from '../examples/riscv/index.ts'
@@ -140,6 +141,30 @@ test('the published command (the bundled CLI, package.json bin) runs a program l
   t.is(r.status, 3, r.stderr)
   t.regex(r.stdout, /^Hello from RISC-V! argc=3\nargv\[1\] = a\nargv\[2\] = b\ngreeting: bundle\n/)
   t.regex(r.stderr, /JIT report \(tier tiered, vm-jit-native TieredCompiler\)/)
+})
+
+test('the published command starts from its code cache, and runs the same without it or with a damaged one', (t) => {
+  const run = (dir: string) =>
+    spawnSync(process.execPath, [`${dir}/vm-jit-riscv.cjs`, '--verbose', bin('hello'), 'x', 'y'], { cwd: root, encoding: 'utf8', env: { ...process.env, VMJIT_GREETING: 'cache' } })
+  const shipped = run(`${root}/dist`)
+  t.is(shipped.status, 3, shipped.stderr)
+  t.regex(shipped.stderr, /vm-jit-riscv: code cache used/)
+  // A copy beside dist/ (the bundle requires ../index.js), first without a cache, then with garbage.
+  const dir = mkdtempSync(`${root}/.code-cache-test-`)
+  try {
+    for (const f of ['vm-jit-riscv.cjs', 'vm-jit-riscv.main.cjs']) copyFileSync(`${root}/dist/${f}`, `${dir}/${f}`)
+    const none = run(dir)
+    t.regex(none.stderr, /vm-jit-riscv: code cache none \(compiling\)/)
+    writeFileSync(`${dir}/vm-jit-riscv.code-cache`, randomBytes(4096))
+    const damaged = run(dir)
+    t.regex(damaged.stderr, /vm-jit-riscv: code cache rejected by this V8 \(compiling\)/)
+    for (const r of [none, damaged]) {
+      t.is(r.status, shipped.status, r.stderr)
+      t.is(r.stdout, shipped.stdout)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('the CLI refuses a file that is not a RISC-V executable', (t) => {
