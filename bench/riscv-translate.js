@@ -4,8 +4,9 @@
 //
 //   node bench/riscv-translate.js [program.elf [args…]] [--opt]
 //
-// 1. IRBuilder alone: a 66-op block (13 frame loads and state writes, as in a function epilogue)
-//    built 2,000 times, then finish() (encoding and the native verifier) — best of 5 rounds.
+// 1. IRBuilder and IRWriter alone: a 68-op block (13 frame loads and state writes, as in a
+//    function epilogue) built 2,000 times with each, then finish() (encoding and the native
+//    verifier) — best of 5 rounds. The two write the same bytes.
 // 2. The emulator's translator: the program runs once (tiered), every block it translated is
 //    translated again 5 times — steady-state cost per guest instruction (the first, cold pass is
 //    what a run pays; bench/riscv-timeline.js shows it over time).
@@ -23,11 +24,11 @@ const rest = argv.filter((a) => a !== '--opt')
 const root = path.join(__dirname, '..')
 const [program = path.join(root, 'examples/riscv/programs/bin/qsort.elf'), ...args] = rest.length ? rest : [undefined, '2000000']
 
-const { IRBuilder } = require(path.join(root, 'dist', 'index.js'))
+const { IRBuilder, IRWriter } = require(path.join(root, 'dist', 'index.js'))
 const { Machine } = require(path.join(root, 'dist', 'examples', 'riscv', 'index.js'))
 
-function frameBlock(pc) {
-  const b = new IRBuilder({ pc: BigInt(pc) })
+function frameBlock(pc, Builder) {
+  const b = new Builder({ pc: BigInt(pc) })
   const sp = b.getState('i64', 16)
   for (let k = 0; k < 13; k++) {
     b.mark(pc + 2 * k)
@@ -38,7 +39,7 @@ function frameBlock(pc) {
   return b
 }
 
-function builder() {
+function builder(Builder) {
   let best = { build: Infinity, finish: Infinity }
   let ops = 0
   for (let round = 0; round < 5; round++) {
@@ -46,7 +47,7 @@ function builder() {
     let finish = 0
     for (let i = 0; i < 2000; i++) {
       let t = performance.now()
-      const b = frameBlock(0x10000 + 4 * i)
+      const b = frameBlock(0x10000 + 4 * i, Builder)
       build += performance.now() - t
       ops = b.opCount
       t = performance.now()
@@ -55,7 +56,7 @@ function builder() {
     }
     best = { build: Math.min(best.build, build / 2), finish: Math.min(best.finish, finish / 2) }
   }
-  console.log(`IRBuilder: a ${ops}-op block builds in ${best.build.toFixed(1)} µs (${((best.build * 1000) / ops).toFixed(0)} ns/op), finish() ${best.finish.toFixed(1)} µs`)
+  console.log(`${Builder.name}: a ${ops}-op block builds in ${best.build.toFixed(1)} µs (${((best.build * 1000) / ops).toFixed(0)} ns/op), finish() ${best.finish.toFixed(1)} µs`)
 }
 
 function translator() {
@@ -89,5 +90,6 @@ function translator() {
 }
 
 console.log(`V8 optimising compiler ${keepOpt ? 'on (--opt)' : 'off (as the CLI runs)'}`)
-builder()
+builder(IRBuilder)
+builder(IRWriter)
 translator()
