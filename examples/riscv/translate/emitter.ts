@@ -1,4 +1,4 @@
-// Emitter: an IRBuilder plus what makes the translation small and fast.
+// Emitter: an IRWriter plus what makes the translation small and fast.
 //
 // Guest registers are cached per straight-line segment (between IR labels): a register is read
 // at most once per segment and written back once, when the segment ends (before every terminator
