@@ -93,7 +93,6 @@ class HelperSpec {
 }
 
 const WIDTHS = [1, 2, 4, 8]
-const OPS_LIMIT = LIMITS.opsPerBody
 const U64_LIMIT = 1n << 64n
 const I64_MIN = -(1n << 63n)
 
@@ -148,7 +147,7 @@ export class IRBuilder {
 
   const(type: IRType, x: bigint | number): Value {
     const m = 'const'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const t = this.#typeArg(m, type)
     const n = isIntType(t) ? intConstNumberBits(t, x) : undefined
     if (n !== undefined) return this.#constNumber(t, n)
@@ -161,52 +160,52 @@ export class IRBuilder {
   // building a block. The bytes are the same either way.
 
   i8(x: bigint | number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i8')
+    this.#begin('i8')
     const n = intConstNumberBits('i8', x)
     if (n !== undefined) return this.#constNumber('i8', n)
     return this.#const('i8', intConstBits('i8', x, this.#where('i8')))
   }
 
   i16(x: bigint | number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i16')
+    this.#begin('i16')
     const n = intConstNumberBits('i16', x)
     if (n !== undefined) return this.#constNumber('i16', n)
     return this.#const('i16', intConstBits('i16', x, this.#where('i16')))
   }
 
   i32(x: bigint | number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i32')
+    this.#begin('i32')
     const n = intConstNumberBits('i32', x)
     if (n !== undefined) return this.#constNumber('i32', n)
     return this.#const('i32', intConstBits('i32', x, this.#where('i32')))
   }
 
   i64(x: bigint | number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('i64')
+    this.#begin('i64')
     const n = intConstNumberBits('i64', x)
     if (n !== undefined) return this.#constNumber('i64', n)
     return this.#const('i64', intConstBits('i64', x, this.#where('i64')))
   }
 
   f32(x: number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f32')
+    this.#begin('f32')
     return this.#const('f32', floatConstBits('f32', x, this.#where('f32')))
   }
 
   f64(x: number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f64')
+    this.#begin('f64')
     return this.#const('f64', floatConstBits('f64', x, this.#where('f64')))
   }
 
   /** An f32 constant from its exact bit pattern (NaN payloads, -0…). */
   f32Bits(bits: bigint | number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f32Bits')
+    this.#begin('f32Bits')
     return this.#const('f32', rawBits(32, bits, this.#where('f32Bits')))
   }
 
   /** An f64 constant from its exact bit pattern. */
   f64Bits(bits: bigint | number): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin('f64Bits')
+    this.#begin('f64Bits')
     return this.#const('f64', rawBits(64, bits, this.#where('f64Bits')))
   }
 
@@ -216,25 +215,23 @@ export class IRBuilder {
   /** Reads `type` at byte `offset` of the guest state buffer. */
   getState(type: IRType, offset: number): Value {
     const m = 'getState'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const t = this.#typeArg(m, type)
     const off = this.#stateOffset(m, offset)
     pushOpBU(this.#o, Opcode.get_state, TYPE_CODES[t], off)
-    this.#nops++
-    this.#lastOp = 'get_state'
+    this.#emit('get_state')
     return this.#def(t)
   }
 
   /** Writes `value` at byte `offset` of the guest state buffer (width from its type). */
   setState(offset: number, value: Value): void {
     const m = 'setState'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const off = this.#stateOffset(m, offset)
-    const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
+    const v = this.#value(m, 'value', value)
     this.#use(v, m)
     pushOpUU(this.#o, Opcode.set_state, off, v.id)
-    this.#nops++
-    this.#lastOp = 'set_state'
+    this.#emit('set_state')
   }
 
   /**
@@ -248,9 +245,9 @@ export class IRBuilder {
     let initValue: Value | undefined
     let initBits: bigint | undefined
     if (init !== undefined) {
-      if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+      this.#begin(m)
       if (init instanceof Value) {
-        initValue = (Value.ownedBy(init, this) ? init : this.#value(m, 'init', init))
+        initValue = this.#value(m, 'init', init)
         if (initValue.type !== t) {
           throw new TypeError(`${this.#where(m)}: init ${initValue} does not match the local's type ${t}`)
         }
@@ -271,25 +268,23 @@ export class IRBuilder {
   /** Reads a local (`local_get`). */
   get(local: Local): Value {
     const m = 'get'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const l = this.#localArg(m, local)
     pushOpU(this.#o, Opcode.local_get, l.index)
-    this.#nops++
-    this.#lastOp = 'local_get'
+    this.#emit('local_get')
     return this.#def(l.type)
   }
 
   /** Assigns a local (`local_set`); the value's type must be the local's. */
   set(local: Local, value: Value): void {
     const m = 'set'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const l = this.#localArg(m, local)
-    const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
+    const v = this.#value(m, 'value', value)
     if (v.type !== l.type) throw new TypeError(`${this.#where(m)}: cannot assign ${v} to local ${l}`)
     this.#use(v, m)
     pushOpUU(this.#o, Opcode.local_set, l.index, v.id)
-    this.#nops++
-    this.#lastOp = 'local_set'
+    this.#emit('local_set')
   }
 
   /**
@@ -298,7 +293,7 @@ export class IRBuilder {
    */
   load(type: IRType, addr: Value, options: LoadOptions = {}): Value {
     const m = 'load'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const t = this.#typeArg(m, type)
     const a = this.#i64(m, 'addr', addr)
     this.#options(m, options, ['width', 'signed'])
@@ -316,17 +311,16 @@ export class IRBuilder {
     this.#use(a, m)
     this.#o.push(Opcode.load, TYPE_CODES[t], width, signed ? 1 : 0)
     pushUleb(this.#o, a.id)
-    this.#nops++
-    this.#lastOp = 'load'
+    this.#emit('load')
     return this.#def(t)
   }
 
   /** Little-endian store of `value` (or its low `width` bytes) at guest address `addr` (an i64). */
   store(addr: Value, value: Value, options: StoreOptions = {}): void {
     const m = 'store'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const a = this.#i64(m, 'addr', addr)
-    const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
+    const v = this.#value(m, 'value', value)
     this.#options(m, options, ['width'])
     const width = options.width ?? typeWidth(v.type)
     if (isIntType(v.type)) {
@@ -339,8 +333,7 @@ export class IRBuilder {
     this.#use(a, m)
     this.#use(v, m)
     pushOpBUU(this.#o, Opcode.store, width, a.id, v.id)
-    this.#nops++
-    this.#lastOp = 'store'
+    this.#emit('store')
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -377,35 +370,33 @@ export class IRBuilder {
   /** Integer comparison; the result is an i8 0 or 1. */
   icmp(cc: IcmpCondition, a: Value, b: Value): Value {
     const m = 'icmp'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const code = this.#condition(m, cc, ICMP_CONDITIONS)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
-    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
+    const x = this.#value(m, 'a', a)
+    const y = this.#value(m, 'b', b)
     if (!isIntType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(m)}: operands must be the same integer type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, m)
     this.#use(y, m)
     pushOpBUU(this.#o, Opcode.icmp, code, x.id, y.id)
-    this.#nops++
-    this.#lastOp = 'icmp'
+    this.#emit('icmp')
     return this.#def('i8')
   }
 
   /** `cond` (any integer) non-zero selects `a`, else `b`; `a` and `b` have the same type. */
   select(cond: Value, a: Value, b: Value): Value {
     const m = 'select'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const c = this.#int(m, 'cond', cond)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
-    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
+    const x = this.#value(m, 'a', a)
+    const y = this.#value(m, 'b', b)
     if (x.type !== y.type) throw new TypeError(`${this.#where(m)}: a and b must have the same type, got ${x.type} and ${y.type}`)
     this.#use(c, m)
     this.#use(x, m)
     this.#use(y, m)
     pushOpUUU(this.#o, Opcode.select, c.id, x.id, y.id)
-    this.#nops++
-    this.#lastOp = 'select'
+    this.#emit('select')
     return this.#def(x.type)
   }
 
@@ -435,10 +426,10 @@ export class IRBuilder {
   /** `a * b + c`, rounded once. */
   fma(a: Value, b: Value, c: Value): Value {
     const m = 'fma'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const x = this.#float(m, 'a', a)
-    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
-    const z = (Value.ownedBy(c, this) ? c : this.#value(m, 'c', c))
+    const y = this.#value(m, 'b', b)
+    const z = this.#value(m, 'c', c)
     if (y.type !== x.type || z.type !== x.type) {
       throw new TypeError(`${this.#where(m)}: operands must be the same float type, got ${x.type}, ${y.type} and ${z.type}`)
     }
@@ -446,26 +437,24 @@ export class IRBuilder {
     this.#use(y, m)
     this.#use(z, m)
     pushOpUUU(this.#o, Opcode.fma, x.id, y.id, z.id)
-    this.#nops++
-    this.#lastOp = 'fma'
+    this.#emit('fma')
     return this.#def(x.type)
   }
 
   /** Float comparison; the result is an i8 0 or 1. `ne` is true when unordered. */
   fcmp(cc: FcmpCondition, a: Value, b: Value): Value {
     const m = 'fcmp'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const code = this.#condition(m, cc, FCMP_CONDITIONS)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
-    const y = (Value.ownedBy(b, this) ? b : this.#value(m, 'b', b))
+    const x = this.#value(m, 'a', a)
+    const y = this.#value(m, 'b', b)
     if (!isFloatType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(m)}: operands must be the same float type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, m)
     this.#use(y, m)
     pushOpBUU(this.#o, Opcode.fcmp, code, x.id, y.id)
-    this.#nops++
-    this.#lastOp = 'fcmp'
+    this.#emit('fcmp')
     return this.#def('i8')
   }
 
@@ -481,42 +470,39 @@ export class IRBuilder {
   /** f32 to f64. */
   fpromote(a: Value): Value {
     const m = 'fpromote'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
+    this.#begin(m)
+    const x = this.#value(m, 'a', a)
     if (x.type !== 'f32') throw new TypeError(`${this.#where(m)}: operand must be f32, got ${x.type}`)
     this.#use(x, m)
     pushOpU(this.#o, Opcode.fpromote, x.id)
-    this.#nops++
-    this.#lastOp = 'fpromote'
+    this.#emit('fpromote')
     return this.#def('f64')
   }
 
   /** f64 to f32 (round to nearest even). */
   fdemote(a: Value): Value {
     const m = 'fdemote'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
+    this.#begin(m)
+    const x = this.#value(m, 'a', a)
     if (x.type !== 'f64') throw new TypeError(`${this.#where(m)}: operand must be f64, got ${x.type}`)
     this.#use(x, m)
     pushOpU(this.#o, Opcode.fdemote, x.id)
-    this.#nops++
-    this.#lastOp = 'fdemote'
+    this.#emit('fdemote')
     return this.#def('f32')
   }
 
   /** Reinterprets the bits between an integer and a float type of the same width. */
   bitcast(type: IRType, a: Value): Value {
     const m = 'bitcast'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const t = this.#typeArg(m, type)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'a', a))
+    const x = this.#value(m, 'a', a)
     if (typeWidth(t) !== typeWidth(x.type) || isIntType(t) === isIntType(x.type)) {
       throw new TypeError(`${this.#where(m)}: cannot bitcast ${x.type} to ${t} (needs the same width, int <-> float)`)
     }
     this.#use(x, m)
     pushOpBU(this.#o, Opcode.bitcast, TYPE_CODES[t], x.id)
-    this.#nops++
-    this.#lastOp = 'bitcast'
+    this.#emit('bitcast')
     return this.#def(t)
   }
 
@@ -529,20 +515,18 @@ export class IRBuilder {
    */
   mark(pc: bigint | number): void {
     const m = 'mark'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     if (typeof pc === 'number' && Number.isSafeInteger(pc) && pc >= 0) {
       // The common case (an emulator's pc as a number): no BigInt until an exit needs it.
       this.#o.push(Opcode.mark)
       pushU64Number(this.#o, pc)
-      this.#nops++
-      this.#lastOp = 'mark'
+      this.#emit('mark')
       this.#mark = pc
       return
     }
     const p = this.#u64(this.#where(m), 'pc', pc)
     this.#ops.u8(Opcode.mark).u64(p)
-    this.#nops++
-    this.#lastOp = 'mark'
+    this.#emit('mark')
     this.#mark = p
   }
 
@@ -567,25 +551,23 @@ export class IRBuilder {
     pushOpU(this.#o, Opcode.label, l.index)
     this.#cf.bindLabel(l.index, !this.#terminated)
     this.#terminated = false
-    this.#nops++
-    this.#lastOp = 'label'
+    this.#emit('label')
   }
 
   jump(target: Label): void {
     const m = 'jump'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const l = this.#labelArg(m, 'target', target)
     pushOpU(this.#o, Opcode.jump, l.index)
     this.#cf.branchTo(l.index)
-    this.#nops++
-    this.#lastOp = 'jump'
+    this.#emit('jump')
     this.#terminated = true
   }
 
   /** Goes to `then` if `cond` (any integer) is non-zero, else to `otherwise`. */
   branchIf(cond: Value, then: Label, otherwise: Label): void {
     const m = 'branchIf'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const c = this.#int(m, 'cond', cond)
     const t = this.#labelArg(m, 'then', then)
     const e = this.#labelArg(m, 'else', otherwise)
@@ -593,8 +575,7 @@ export class IRBuilder {
     pushOpUUU(this.#o, Opcode.brif, c.id, t.index, e.index)
     this.#cf.branchTo(t.index)
     this.#cf.branchTo(e.index)
-    this.#nops++
-    this.#lastOp = 'brif'
+    this.#emit('brif')
     this.#terminated = true
   }
 
@@ -611,7 +592,7 @@ export class IRBuilder {
   /** Leaves the block to the host (syscall-like) with `code` (u32), at `pc`. */
   trap(code: number, pc?: PcOperand): void {
     const m = 'trap'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     this.#mainOnly(m)
     if (!Number.isInteger(code) || code < 0 || code > 0xffff_ffff) {
       throw new RangeError(`${this.#where(m)}: code must be an integer in [0, 2^32), got ${describe(code)}`)
@@ -619,8 +600,7 @@ export class IRBuilder {
     const p = this.#pcOperand(m, pc)
     this.#use(p, m)
     pushOpUU(this.#o, Opcode.trap, code, p.id)
-    this.#nops++
-    this.#lastOp = 'trap'
+    this.#emit('trap')
     this.#terminated = true
   }
 
@@ -684,29 +664,28 @@ export class IRBuilder {
   /** Calls a helper of this block; returns its result Value, or undefined if it has none. */
   call(func: Func, ...args: Value[]): Value | undefined {
     const m = 'call'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     if (!(func instanceof Func)) throw new TypeError(`${this.#where(m)}: expected a Func from b.function(…), got ${describe(func)}`)
     if (ownerOf(func) !== this.#block) throw new TypeError(`${this.#where(m)}: ${func} belongs to another block`)
     if (args.length !== func.params.length) {
       throw new TypeError(`${this.#where(m)}: ${func} takes ${func.params.length} argument(s), got ${args.length}`)
     }
     const vs = args.map((a, k) => {
-      const v = (Value.ownedBy(a, this) ? a : this.#value(m, `argument ${k}`, a))
+      const v = this.#value(m, `argument ${k}`, a)
       if (v.type !== func.params[k]) throw new TypeError(`${this.#where(m)}: argument ${k} of ${func} must be ${func.params[k]}, got ${v}`)
       return v
     })
     for (const v of vs) this.#use(v, m)
     pushOpUU(this.#o, Opcode.call, func.index, vs.length)
     for (const v of vs) this.#ops.uleb(v.id)
-    this.#nops++
-    this.#lastOp = 'call'
+    this.#emit('call')
     return func.result === undefined ? undefined : this.#def(func.result)
   }
 
   /** Returns from a helper; `value` is required iff the helper has a result, of that type. */
   ret(value?: Value): void {
     const m = 'ret'
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const h = this.#helper
     if (h === undefined) {
       throw new Error(`${this.#where(m)}: ret is only for helper bodies; the main body ends with exit, halt, trap or a branch`)
@@ -716,13 +695,12 @@ export class IRBuilder {
       this.#o.push(Opcode.ret)
     } else {
       if (value === undefined) throw new TypeError(`${this.#where(m)}: this helper returns ${h.result}; pass the value to ret`)
-      const v = (Value.ownedBy(value, this) ? value : this.#value(m, 'value', value))
+      const v = this.#value(m, 'value', value)
       if (v.type !== h.result) throw new TypeError(`${this.#where(m)}: this helper returns ${h.result}, got ${v}`)
       this.#use(v, m)
       pushOpU(this.#o, Opcode.ret, v.id)
     }
-    this.#nops++
-    this.#lastOp = 'ret'
+    this.#emit('ret')
     this.#terminated = true
   }
 
@@ -838,6 +816,11 @@ export class IRBuilder {
     if (this.#nops >= LIMITS.opsPerBody) throw new RangeError(`${this.#where(m)}: more than ${LIMITS.opsPerBody} ops in one body`)
   }
 
+  #emit(op: OpName): void {
+    this.#nops++
+    this.#lastOp = op
+  }
+
   #def(type: IRType): Value {
     const id = this.#nvalues++
     const cf = this.#cf
@@ -854,8 +837,7 @@ export class IRBuilder {
 
   #const(t: IRType, bits: bigint): Value {
     this.#ops.u8(Opcode.const).u8(TYPE_CODES[t]).u64(bits)
-    this.#nops++
-    this.#lastOp = 'const'
+    this.#emit('const')
     return this.#def(t)
   }
 
@@ -863,8 +845,7 @@ export class IRBuilder {
   #constNumber(t: IRType, bits: number): Value {
     this.#o.push(Opcode.const, TYPE_CODES[t])
     pushU64Number(this.#o, bits)
-    this.#nops++
-    this.#lastOp = 'const'
+    this.#emit('const')
     return this.#def(t)
   }
 
@@ -875,13 +856,12 @@ export class IRBuilder {
   }
 
   #exitLike(m: 'exit' | 'halt', opcode: number, pc: PcOperand | undefined): void {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     this.#mainOnly(m)
     const p = this.#pcOperand(m, pc)
     this.#use(p, m)
     pushOpU(this.#o, opcode, p.id)
-    this.#nops++
-    this.#lastOp = m
+    this.#emit(m)
     this.#terminated = true
   }
 
@@ -927,19 +907,19 @@ export class IRBuilder {
   }
 
   #int(m: string, what: string, x: unknown): Value & { type: IntType } {
-    const v = (Value.ownedBy(x, this) ? x : this.#value(m, what, x))
+    const v = this.#value(m, what, x)
     if (!isIntType(v.type)) throw new TypeError(`${this.#where(m)}: ${what} must be an integer, got ${v}`)
     return v as Value & { type: IntType }
   }
 
   #i64(m: string, what: string, x: unknown): Value {
-    const v = (Value.ownedBy(x, this) ? x : this.#value(m, what, x))
+    const v = this.#value(m, what, x)
     if (v.type !== 'i64') throw new TypeError(`${this.#where(m)}: ${what} must be i64, got ${v}`)
     return v
   }
 
   #float(m: string, what: string, x: unknown): Value & { type: FloatType } {
-    const v = (Value.ownedBy(x, this) ? x : this.#value(m, what, x))
+    const v = this.#value(m, what, x)
     if (!isFloatType(v.type)) throw new TypeError(`${this.#where(m)}: ${what} must be a float, got ${v}`)
     return v as Value & { type: FloatType }
   }
@@ -980,57 +960,53 @@ export class IRBuilder {
   }
 
   #intBinary(op: IntBinaryOp, a: Value, b: Value): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(op, 'a', a))
-    const y = (Value.ownedBy(b, this) ? b : this.#value(op, 'b', b))
+    this.#begin(op)
+    const x = this.#value(op, 'a', a)
+    const y = this.#value(op, 'b', b)
     if (!isIntType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(op)}: operands must be the same integer type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, op)
     this.#use(y, op)
     pushOpUU(this.#o, Opcode[op], x.id, y.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(x.type)
   }
 
   #intUnary(op: IntUnaryOp, a: Value): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
+    this.#begin(op)
     const x = this.#int(op, 'operand', a)
     this.#use(x, op)
     pushOpU(this.#o, Opcode[op], x.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(x.type)
   }
 
   #floatBinary(op: FloatBinaryOp, a: Value, b: Value): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(op, 'a', a))
-    const y = (Value.ownedBy(b, this) ? b : this.#value(op, 'b', b))
+    this.#begin(op)
+    const x = this.#value(op, 'a', a)
+    const y = this.#value(op, 'b', b)
     if (!isFloatType(x.type) || x.type !== y.type) {
       throw new TypeError(`${this.#where(op)}: operands must be the same float type, got ${x.type} and ${y.type}`)
     }
     this.#use(x, op)
     this.#use(y, op)
     pushOpUU(this.#o, Opcode[op], x.id, y.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(x.type)
   }
 
   #floatUnary(op: FloatUnaryOp, a: Value): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
+    this.#begin(op)
     const x = this.#float(op, 'operand', a)
     this.#use(x, op)
     pushOpU(this.#o, Opcode[op], x.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(x.type)
   }
 
   #extend(op: 'zext' | 'sext' | 'trunc', type: IRType, a: Value, direction: 1 | -1): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(op)
+    this.#begin(op)
     const t = this.#typeArg(op, type)
     const x = this.#int(op, 'operand', a)
     const ok = isIntType(t) && Math.sign(typeWidth(t) - typeWidth(x.type)) === direction
@@ -1040,33 +1016,30 @@ export class IRBuilder {
     }
     this.#use(x, op)
     pushOpBU(this.#o, Opcode[op], TYPE_CODES[t], x.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(t)
   }
 
   #floatToInt(m: string, op: 'fcvt_to_sint' | 'fcvt_to_uint', type: IRType, a: Value): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const t = this.#typeArg(m, type)
     if (t !== 'i32' && t !== 'i64') throw new TypeError(`${this.#where(m)}: result type must be i32 or i64, got ${t}`)
     const x = this.#float(m, 'operand', a)
     this.#use(x, m)
     pushOpBU(this.#o, Opcode[op], TYPE_CODES[t], x.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(t)
   }
 
   #intToFloat(m: string, op: 'fcvt_from_sint' | 'fcvt_from_uint', type: IRType, a: Value): Value {
-    if (this.#closed !== undefined || this.#terminated || this.#block.finished || this.#nops >= OPS_LIMIT) this.#begin(m)
+    this.#begin(m)
     const t = this.#typeArg(m, type)
     if (!isFloatType(t)) throw new TypeError(`${this.#where(m)}: result type must be f32 or f64, got ${t}`)
-    const x = (Value.ownedBy(a, this) ? a : this.#value(m, 'operand', a))
+    const x = this.#value(m, 'operand', a)
     if (x.type !== 'i32' && x.type !== 'i64') throw new TypeError(`${this.#where(m)}: operand must be i32 or i64, got ${x}`)
     this.#use(x, m)
     pushOpBU(this.#o, Opcode[op], TYPE_CODES[t], x.id)
-    this.#nops++
-    this.#lastOp = op
+    this.#emit(op)
     return this.#def(t)
   }
 }
