@@ -37,7 +37,13 @@ let source = fs.readFileSync(main, 'utf8')
 if (source.startsWith('#!')) source = '//' + source.slice(2) // a hashbang is only valid at the very start
 const script = new vm.Script(Module.wrap(source), { filename: main, cachedData })
 // `--verbose` (the CLI's flag; options come before the program) says whether the cache was used.
-const verbose = process.argv.slice(2, process.argv.findIndex((a, k) => k >= 2 && !a.startsWith('-'))).includes('--verbose')
+let verbose = false
+for (let k = 2; k < process.argv.length; k++) {
+  const a = process.argv[k]
+  if (a === '--tier' || a === '--engine' || a === '--memory') k++ // an option with a value
+  else if (a === '--verbose') verbose = true
+  else if (!a.startsWith('-')) break // the program: what follows is the guest's
+}
 if (verbose && !writeCache) {
   const how = cachedData === undefined ? 'none (compiling)' : script.cachedDataRejected ? 'rejected by this V8 (compiling)' : 'used'
   process.stderr.write(`vm-jit-riscv: code cache ${how}\n`)
