@@ -52,12 +52,7 @@ export class ByteWriter {
    * BigInt-free path for the constants and pcs an emulator has as plain numbers.
    */
   u64Number(x: number): this {
-    const lo = x >>> 0
-    const hi = Math.floor(x / 0x1_0000_0000) >>> 0
-    this.#a.push(
-      lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24,
-      hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24,
-    )
+    pushU64Number(this.#a, x)
     return this
   }
 
@@ -66,19 +61,7 @@ export class ByteWriter {
    * nearly every uN is a small value id or label.
    */
   uleb(x: number): this {
-    if (x >= 0 && x < 0x80 && (x | 0) === x) {
-      this.#a.push(x)
-      return this
-    }
-    if (!Number.isInteger(x) || x < 0 || x >= U32_LIMIT) {
-      throw new RangeError(`ByteWriter.uleb: ${x} is not an integer in [0, 2^32)`)
-    }
-    let v = x
-    while (v >= 0x80) {
-      this.#a.push((v & 0x7f) | 0x80)
-      v = Math.floor(v / 128)
-    }
-    this.#a.push(v)
+    pushUleb(this.#a, x)
     return this
   }
 
