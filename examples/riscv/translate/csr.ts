@@ -20,9 +20,14 @@ export function isCsr(i: Insn): boolean {
   return CSR_OPS.has(i.op)
 }
 
+/** Is CSR number `csr` one of the float CSRs, translated inline? */
+export function isFloatCsr(csr: number): boolean {
+  return csr === CSR_FFLAGS || csr === CSR_FRM || csr === CSR_FCSR
+}
+
 /** The CSR instruction is left to the host (a trap), rather than translated. */
 export function csrNeedsHost(i: Insn): boolean {
-  return isCsr(i) && !(i.imm === CSR_FFLAGS || i.imm === CSR_FRM || i.imm === CSR_FCSR)
+  return isCsr(i) && !isFloatCsr(i.imm)
 }
 
 /** Field position and width of a float CSR inside fcsr. */

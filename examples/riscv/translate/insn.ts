@@ -1,6 +1,8 @@
 // A decoded RISC-V instruction: the operation and its operands, the same for a 32-bit
 // instruction and for the compressed (16-bit) instruction that expands to it.
 
+import { isFloatCsr } from './csr.ts'
+
 /** Rounding-mode field values (rm). */
 export const RM_RNE = 0
 export const RM_RTZ = 1
@@ -70,7 +72,7 @@ export const K_BRANCH = 1
 export const K_JAL = 2
 /** jalr. */
 export const K_JALR = 4
-/** Execution does not continue to the next instruction (endsFlow). */
+/** Execution does not continue to the next instruction (jal, jalr, ecall, ebreak, illegal). */
 export const K_ENDS = 8
 /** The block must stop after it (stopsFlow: K_ENDS, or a CSR access left to the host). */
 export const K_STOPS = 16
@@ -92,10 +94,10 @@ const OP_KIND = new Map<Op, number>([
 ])
 const CSR_OPS: ReadonlySet<Op> = new Set<Op>(['csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci'])
 
-/** The K_* bits of an instruction (see csr.ts: only fflags 1, frm 2 and fcsr 3 are translated inline). */
+/** The K_* bits of an instruction (a CSR access stops the block unless csr.ts translates it inline). */
 export function kindOf(op: Op, imm: number): number {
   const k = OP_KIND.get(op) ?? 0
-  return CSR_OPS.has(op) && !(imm >= 1 && imm <= 3) ? k | K_STOPS : k
+  return CSR_OPS.has(op) && !isFloatCsr(imm) ? k | K_STOPS : k
 }
 
 export function insn(op: Op, bits: number, len: 2 | 4, f?: Partial<Insn>): Insn {
@@ -115,16 +117,6 @@ export function insn(op: Op, bits: number, len: 2 | 4, f?: Partial<Insn>): Insn 
     bits,
     kind: kindOf(op, imm),
   }
-}
-
-/** Control flow kinds the region builder cares about. */
-export function isConditionalBranch(op: Op): boolean {
-  return op === 'beq' || op === 'bne' || op === 'blt' || op === 'bge' || op === 'bltu' || op === 'bgeu'
-}
-
-/** Instructions after which execution does not fall through to the next one. */
-export function endsFlow(i: Insn): boolean {
-  return (i.kind & K_ENDS) !== 0
 }
 
 /** Hex of the raw bits, 4 or 8 digits. */
