@@ -8,8 +8,9 @@
 //    function epilogue) built 2,000 times with each, then finish() (encoding and the native
 //    verifier) — best of 5 rounds. The two write the same bytes.
 // 2. The emulator's translator: the program runs once (tiered), every block it translated is
-//    translated again 5 times — steady-state cost per guest instruction (the first, cold pass is
-//    what a run pays; bench/riscv-timeline.js shows it over time).
+//    translated again 5 times — steady-state cost per guest instruction, with every instruction
+//    already in the translator's decode cache (the first, cold pass is what a run pays;
+//    bench/riscv-timeline.js shows it over time).
 // Needs `npm run build:ts`. Default program: examples/riscv/programs/bin/qsort.elf 2000000.
 
 'use strict'
