@@ -6,6 +6,7 @@ use std::mem::offset_of;
 use std::sync::atomic::AtomicU32;
 
 use crate::ir::ExitReason;
+use crate::runtime::jump_cache::{JumpEntry, EMPTY_JUMP_CACHE};
 use crate::RunOutcome;
 
 #[repr(C)]
@@ -26,6 +27,9 @@ pub struct RunCtx {
     /// Execution counters of the tiered runtime (one u32 per unit id); compiled units count
     /// their own entries here. Null outside the runtime (standalone code does not count).
     pub counters: *mut u32,
+    /// The runtime's jump cache (runtime::jump_cache), read by compiled units' dynamic exits; an
+    /// always-empty table outside the runtime.
+    pub jump_cache: *const JumpEntry,
 }
 
 pub const OFF_STATE: i32 = offset_of!(RunCtx, state) as i32;
@@ -37,6 +41,7 @@ pub const OFF_EXIT_PC: i32 = offset_of!(RunCtx, exit_pc) as i32;
 pub const OFF_EXIT_AUX: i32 = offset_of!(RunCtx, exit_aux) as i32;
 pub const OFF_PENDING: i32 = offset_of!(RunCtx, pending) as i32;
 pub const OFF_COUNTERS: i32 = offset_of!(RunCtx, counters) as i32;
+pub const OFF_JUMP_CACHE: i32 = offset_of!(RunCtx, jump_cache) as i32;
 
 /// Index into `mem_limit` of an access width in bytes (1, 2, 4, 8).
 pub fn limit_index(width: u32) -> usize {
@@ -57,6 +62,7 @@ impl RunCtx {
             exit_aux: 0,
             pending: 0,
             counters: std::ptr::null_mut(),
+            jump_cache: EMPTY_JUMP_CACHE.as_ptr(),
         }
     }
 

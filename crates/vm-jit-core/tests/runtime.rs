@@ -254,3 +254,92 @@ fn a_panic_in_a_compile_thread_is_an_error_and_the_thread_survives() {
         assert!(msg.contains("compile thread panicked: simulated Cranelift crash"), "{msg}");
     }
 }
+
+/// 0x100: exit to the pc held in state slot 24 (a computed, "dynamic" exit: a return).
+fn dynamic_exit() -> VerifiedBlock {
+    verify(BlockBuilder::new(0x100).main(|m| {
+        let to = m.get_state(I64, 24);
+        m.exit(to);
+    }))
+    .unwrap()
+}
+
+/// `pc`: x1 -= 1; x2 += `step`; back to 0x100 while x1 != 0, else halt.
+fn step_block(pc: u64, step: u64) -> VerifiedBlock {
+    verify(BlockBuilder::new(pc).main(|m| {
+        let x1 = m.get_state(I64, 8);
+        let one = m.iconst(I64, 1);
+        let x1 = m.sub(x1, one);
+        m.set_state(8, x1);
+        let x2 = m.get_state(I64, 16);
+        let k = m.iconst(I64, step);
+        let x2 = m.add(x2, k);
+        m.set_state(16, x2);
+        let zero = m.iconst(I64, 0);
+        let more = m.icmp(IntCC::Ne, x1, zero);
+        let (again, done) = (m.new_label(), m.new_label());
+        m.brif(more, again, done);
+        m.bind(again);
+        m.exit_const(0x100);
+        m.bind(done);
+        let h = m.iconst(I64, pc);
+        m.halt(h);
+    }))
+    .unwrap()
+}
+
+#[test]
+fn dynamic_exits_go_through_the_jump_cache_and_never_to_replaced_code() {
+    for level in [OptLevel::None, OptLevel::Speed] {
+        let mut rt = Runtime::new(domain(), 64);
+        let a = compiled(&dynamic_exit(), level);
+        let b = compiled(&step_block(0x300, 1), level);
+        rt.install(a.clone()).unwrap();
+        rt.install(b.clone()).unwrap();
+        let (mut c, no) = (counters(), AtomicU32::new(0));
+        let mut state = state_with(64, &[(8, 50_000), (24, 0x300)]);
+        let stop = rt.run(0x100, &mut state, &mut [], u64::MAX, u64::MAX, &mut c, &no).unwrap();
+        assert_eq!((stop.reason, stop.pc), (StopReason::Exit(ExitReason::Halt), 0x300));
+        assert_eq!(word(&state, 16), 50_000);
+        assert_eq!((c[a.id as usize], c[b.id as usize]), (50_000, 50_000));
+        // The dispatcher saw a block now and then (the fuel check points), not every dynamic exit.
+        assert!(stop.dispatched < 1000, "{level:?}: {} dispatched", stop.dispatched);
+        assert_eq!(u64::MAX - stop.fuel_left, 100_000, "one fuel per block entry");
+
+        // Replaced: the dynamic exit must reach the new unit, not the one the cache held.
+        let b2 = compiled(&step_block(0x300, 10), level);
+        rt.install(b2.clone()).unwrap();
+        runtime::retire(&b);
+        let mut state = state_with(64, &[(8, 1_000), (24, 0x300)]);
+        let stop = rt.run(0x100, &mut state, &mut [], u64::MAX, u64::MAX, &mut c, &no).unwrap();
+        assert_eq!(stop.reason, StopReason::Exit(ExitReason::Halt));
+        assert_eq!(word(&state, 16), 10_000, "{level:?}: ran the replaced unit");
+
+        // Removed: a miss at the computed pc, however warm the cache was.
+        rt.remove(0x300);
+        let mut state = state_with(64, &[(8, 5), (24, 0x300)]);
+        let stop = rt.run(0x100, &mut state, &mut [], u64::MAX, u64::MAX, &mut c, &no).unwrap();
+        assert_eq!((stop.reason, stop.pc), (StopReason::Miss, 0x300));
+        assert_eq!(word(&state, 8), 5, "nothing ran past the exit");
+        runtime::retire(&a);
+        runtime::retire(&b2);
+    }
+}
+
+#[test]
+fn a_standalone_unit_returns_at_a_dynamic_exit() {
+    let mut rt = Runtime::new(domain(), 64);
+    let a = runtime::build_standalone_unit(&dynamic_exit(), &BackendConfig::with_opt_level(OptLevel::Speed)).unwrap();
+    let b = compiled(&step_block(0x300, 1), OptLevel::Speed);
+    rt.install(b.clone()).unwrap();
+    let (mut c, no) = (counters(), AtomicU32::new(0));
+    // Warm the cache for 0x300 through the dispatcher first.
+    let mut state = state_with(64, &[(8, 1), (24, 0x300)]);
+    rt.run(0x300, &mut state, &mut [], u64::MAX, u64::MAX, &mut c, &no).unwrap();
+    let mut state = state_with(64, &[(8, 3), (24, 0x300)]);
+    let stop = rt.run_unit(&a, &mut state, &mut [], u64::MAX, &mut c, &no).unwrap();
+    assert_eq!((stop.reason, stop.pc), (StopReason::Exit(ExitReason::Exit), 0x300));
+    assert_eq!(word(&state, 8), 3, "the unit returned instead of going on into 0x300");
+    runtime::retire(&a);
+    runtime::retire(&b);
+}

@@ -83,8 +83,13 @@ export class RuntimeEngine implements Engine {
   readonly #sampler: LoopSampler | undefined
   /** The tiered policy (tiered only). */
   readonly #policy: WarmPolicy | undefined
-  /** Blocks sent to tier 2 by sampling (once each). */
-  readonly #requested = new Set<bigint>()
+  /**
+   * Blocks sent to tier 2 (once per translation): the translation sent, by pc. A block translated
+   * again (its site learned an indirect target or return: retranslate()) starts at tier 1 and may
+   * be sent again (keyed by pc alone, a loop invalidated after its request could only reach tier
+   * 2 again through the policy's entry counts, which a loop that stays inside its block barely has).
+   */
+  readonly #requested = new Map<bigint, Block>()
 
   constructor(o: RuntimeEngineOptions) {
     this.#o = o
@@ -152,8 +157,8 @@ export class RuntimeEngine implements Engine {
       this.#warmUp(block.pc, 1)
       return 1
     }
-    if (tier === 1 && samples >= SAMPLES_TO_OPTIMIZE && !this.#requested.has(block.pc)) {
-      this.#requested.add(block.pc)
+    if (tier === 1 && samples >= SAMPLES_TO_OPTIMIZE && this.#requested.get(block.pc) !== block) {
+      this.#requested.set(block.pc, block)
       this.jit.compileAsync(block, 2).catch(() => {
         // A failed compile is reported by the monitor; the block keeps its current code.
       })
@@ -194,8 +199,8 @@ export class RuntimeEngine implements Engine {
     this.#cold.delete(pc)
     if (cold === undefined) this.#sampler?.add(Number(pc), t.guestSize, t.block)
     this.jit.compileFast(t.block)
-    if (tier === 2 && !this.#requested.has(pc)) {
-      this.#requested.add(pc)
+    if (tier === 2 && this.#requested.get(pc) !== t.block) {
+      this.#requested.set(pc, t.block)
       this.jit.compileAsync(t.block, 2).catch(() => {
         // A failed compile is reported by the monitor; the block keeps its current code.
       })

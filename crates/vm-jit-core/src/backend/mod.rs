@@ -16,7 +16,7 @@ use crate::codemem::CodeRegion;
 use crate::ir::{IrError, VerifiedBlock};
 use crate::lower::{self, ChainInfo, FuncKey, InlinePlan, Target};
 
-pub use config::{BackendConfig, OptLevel, RegallocAlgorithm};
+pub use config::{host_isa, BackendConfig, OptLevel, RegallocAlgorithm};
 pub use link::CompiledFunction;
 pub use unit::CompiledBlock;
 

@@ -403,8 +403,11 @@ impl<'a> BodyLower<'a> {
                     (MarkSource::PerOp, Some(chain)) => chain.slot_of_op.get(at).copied().flatten(),
                     _ => None,
                 };
+                let cached = matches!((self.marks, fl.chain), (MarkSource::PerOp, Some(c)) if c.jump_cache);
                 match slot {
                     Some(slot) => fl.chained_exit(slot, self.v(pc)),
+                    // Not a constant pc (those all have slots): try the jump cache.
+                    None if cached => fl.cached_exit(self.v(pc)),
                     None => {
                         let zero = fl.b.ins().iconst(ir::types::I64, 0);
                         fl.leave_with_pc(ExitReason::Exit, self.v(pc), zero);

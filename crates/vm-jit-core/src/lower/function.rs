@@ -323,12 +323,53 @@ impl<'a, 'f> FnLower<'a, 'f> {
         let entry = self.b.ins().load(t, MemFlagsData::trusted(), base, (slot * 8) as i32);
         let f = self.b.use_var(self.fuel);
         let low = self.b.ins().band_imm_u(f, (crate::ir::FUEL_CHECK_INTERVAL - 1) as i64);
-        let has_low = self.b.ins().icmp_imm_u(CIntCC::NotEqual, low, 0);
-        let linked = self.b.ins().icmp_imm_u(CIntCC::NotEqual, entry, 0);
-        let go = self.b.ins().band(has_low, linked);
+        // Two branches rather than one on (low != 0) & (entry != 0): on x86_64 each test fuses
+        // with its jump, where the `band` of two comparisons took two setcc and a third test —
+        // and this is the path of every block-to-block transition.
+        let linked = self.b.create_block();
         let jump = self.b.create_block();
         let normal = self.b.create_block();
-        self.b.ins().brif(go, jump, &[], normal, &[]);
+        self.b.ins().brif(low, linked, &[], normal, &[]);
+        self.b.switch_to_block(linked);
+        self.b.ins().brif(entry, jump, &[], normal, &[]);
+        self.b.switch_to_block(jump);
+        self.write_back_state();
+        let f1 = self.b.ins().iadd_imm_s(f, -1);
+        let sig = self.b.import_signature(super::block_signature(self.target));
+        self.b.ins().return_call_indirect(sig, entry, &[self.ctx, f1]);
+        self.b.switch_to_block(normal);
+        let zero = self.b.ins().iconst(ir::types::I64, 0);
+        self.leave_with_pc(ExitReason::Exit, pc, zero);
+    }
+
+    /// An `exit` to the pc computed in `pc`: when the runtime's jump cache holds a unit for it and
+    /// this is not a fuel check point, pay one fuel and tail-call that unit, as a chained exit
+    /// does; otherwise exit normally (runtime::jump_cache).
+    pub fn cached_exit(&mut self, pc: CValue) {
+        use crate::runtime::jump_cache::{JUMP_CACHE_ENTRIES, JUMP_ENTRY_SHIFT, OFF_JUMP_ENTRY, OFF_JUMP_PC};
+        let t = self.target.pointer_type;
+        let ro = MemFlagsData::trusted().with_readonly();
+        let table = self.b.ins().load(t, ro, self.ctx, ctx::OFF_JUMP_CACHE);
+        // &table[slot_of(pc)]: ((pc >> 1) & (N - 1)) << 4, as jump_cache::slot_of.
+        let index = self.b.ins().ushr_imm_u(pc, 1);
+        let index = self.b.ins().band_imm_u(index, (JUMP_CACHE_ENTRIES - 1) as i64);
+        let offset = self.b.ins().ishl_imm_u(index, JUMP_ENTRY_SHIFT);
+        let offset = if t == ir::types::I64 { offset } else { self.b.ins().ireduce(t, offset) };
+        let at = self.b.ins().iadd(table, offset);
+        let tag = self.b.ins().load(ir::types::I64, MemFlagsData::trusted(), at, OFF_JUMP_PC);
+        let hit = self.b.ins().icmp(CIntCC::Equal, tag, pc);
+        let check_fuel = self.b.create_block();
+        let check_entry = self.b.create_block();
+        let jump = self.b.create_block();
+        let normal = self.b.create_block();
+        self.b.ins().brif(hit, check_fuel, &[], normal, &[]);
+        self.b.switch_to_block(check_fuel);
+        let f = self.b.use_var(self.fuel);
+        let low = self.b.ins().band_imm_u(f, (crate::ir::FUEL_CHECK_INTERVAL - 1) as i64);
+        self.b.ins().brif(low, check_entry, &[], normal, &[]);
+        self.b.switch_to_block(check_entry);
+        let entry = self.b.ins().load(t, MemFlagsData::trusted(), at, OFF_JUMP_ENTRY);
+        self.b.ins().brif(entry, jump, &[], normal, &[]);
         self.b.switch_to_block(jump);
         self.write_back_state();
         let f1 = self.b.ins().iadd_imm_s(f, -1);

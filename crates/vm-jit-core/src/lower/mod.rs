@@ -65,6 +65,8 @@ pub struct ChainInfo {
     pub slots_addr: usize,
     /// For each main-body op index: the exit slot of an `exit` to a constant pc.
     pub slot_of_op: Vec<Option<u32>>,
+    /// Exits to computed pcs look in the runtime's jump cache (runtime::jump_cache) first.
+    pub jump_cache: bool,
 }
 
 /// The signature every block's main function has: `tail fn(ctx, fuel) -> exit reason`. The

@@ -13,6 +13,7 @@ use crate::ctx::RunCtx;
 use crate::ir::{ExitReason, IrError, FUEL_CHECK_INTERVAL};
 
 use super::epoch::Participant;
+use super::jump_cache::JumpCache;
 use super::registry::{self, MAX_UNITS};
 use super::unit::{Unit, UnitCode};
 
@@ -64,6 +65,8 @@ pub struct Runtime {
     /// Bytes of guest state every unit may assume.
     state_size: u32,
     lookup: PcMap<Arc<Unit>>,
+    /// pc → entry of the compiled units in `lookup`, for dynamic exits (jump_cache.rs).
+    jump_cache: JumpCache,
     participant: Participant,
 }
 
@@ -71,7 +74,7 @@ impl Runtime {
     /// A runtime chaining within `domain` (runtimes sharing a code cache share a domain), for
     /// guests whose state buffer has `state_size` bytes.
     pub fn new(domain: u32, state_size: u32) -> Runtime {
-        Runtime { domain, state_size, lookup: PcMap::default(), participant: Participant::new() }
+        Runtime { domain, state_size, lookup: PcMap::default(), jump_cache: JumpCache::default(), participant: Participant::new() }
     }
 
     pub fn domain(&self) -> u32 {
@@ -87,6 +90,8 @@ impl Runtime {
             )));
         }
         registry::publish(self.domain, &unit);
+        // Before the old unit (if any) can go: the cache must not keep its entry.
+        self.jump_cache.forget(unit.pc);
         self.lookup.insert(unit.pc, unit);
         Ok(())
     }
@@ -98,6 +103,7 @@ impl Runtime {
 
     /// Forgets the code for `pc` here (others sharing the unit keep it until they drop it).
     pub fn remove(&mut self, pc: u64) -> Option<Arc<Unit>> {
+        self.jump_cache.forget(pc);
         self.lookup.remove(&pc)
     }
 
@@ -164,6 +170,7 @@ impl Runtime {
         self.participant.enter();
         let mut ctx = RunCtx::new(state, memory, fuel, interrupt);
         ctx.counters = counters.as_mut_ptr();
+        ctx.jump_cache = self.jump_cache.as_ptr();
         let out = match &unit.code {
             UnitCode::Compiled(code) => {
                 // SAFETY: as in `dispatch`, with the state size checked against this unit.
@@ -196,6 +203,7 @@ impl Runtime {
         let mut dispatched = 0u64;
         let mut ctx = RunCtx::new(state, memory, fuel, interrupt);
         ctx.counters = counters.as_mut_ptr();
+        ctx.jump_cache = self.jump_cache.as_ptr();
         loop {
             // The same schedule as back edges (docs/IR.md): checks every FUEL_CHECK_INTERVAL.
             if fuel % FUEL_CHECK_INTERVAL == 0 {
@@ -217,6 +225,9 @@ impl Runtime {
             dispatched += 1;
             let (reason, next_pc, aux) = match &unit.code {
                 UnitCode::Compiled(code) => {
+                    // The next dynamic exit to this pc goes straight in. (Written between blocks:
+                    // no generated code is reading the table now.)
+                    self.jump_cache.fill(pc, code.entry() as usize);
                     ctx.fuel = fuel;
                     // SAFETY: ctx describes the live state (≥ state_size of every installed unit,
                     // checked at install and above), memory with matching limits, the interrupt

@@ -5,6 +5,7 @@
 
 mod dispatch;
 mod epoch;
+pub mod jump_cache;
 mod pool;
 mod registry;
 mod unit;
@@ -12,7 +13,7 @@ mod unit;
 pub use dispatch::{RunStop, Runtime, StopReason};
 pub use pool::{clock_us, CompileFn, CompileJob, CompilePool, CompletedJob};
 pub use registry::{get as unit_by_id, publish, reclaim, registry_stats, retire, RegistryStats, MAX_UNITS};
-pub use unit::{Unit, UnitCode};
+pub use unit::{chainable_exits, Unit, UnitCode};
 
 use std::sync::Arc;
 

@@ -46,7 +46,7 @@ impl Unit {
 }
 
 /// The chainable exits of a block: `exit` ops of the main body whose pc is a constant.
-fn chainable_exits(vb: &VerifiedBlock) -> (Vec<Option<u32>>, Vec<u64>) {
+pub fn chainable_exits(vb: &VerifiedBlock) -> (Vec<Option<u32>>, Vec<u64>) {
     let main = &vb.block.main;
     let const_of = vb.main_constants();
     let mut slot_of_op = vec![None; main.ops.len()];
@@ -105,7 +105,8 @@ fn build_with_id(
     let (slot_of_op, exit_pcs) = if chainable { chainable_exits(vb) } else { (Vec::new(), Vec::new()) };
     // The slots live at a fixed heap address that the code embeds, so they exist before the code.
     let slots: Box<[AtomicUsize]> = exit_pcs.iter().map(|_| AtomicUsize::new(0)).collect();
-    let chain = ChainInfo { counter: Some(id), slots_addr: slots.as_ptr() as usize, slot_of_op };
+    // Standalone units (not chainable) return to their caller at every exit, dynamic ones too.
+    let chain = ChainInfo { counter: Some(id), slots_addr: slots.as_ptr() as usize, slot_of_op, jump_cache: chainable };
     let code = with_thread_backend(config, |b| b.compile_chained(vb, Some(&chain)))??;
     Ok(Unit {
         id,
