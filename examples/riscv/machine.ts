@@ -88,10 +88,11 @@ export class Machine {
     const loopExitInterval = tieredRuntime ? LOOP_EXIT_INTERVAL : 0
     // The tiered runtime runs in fuel slices (decision points), so loops must leave a complete
     // register file at back edges; the other engines run with unlimited fuel.
-    // Indirect-call learning needs an engine that chains blocks and can drop them (the runtime),
-    // and compiled code: interpreted blocks do not chain, so the interpreter gains nothing by it.
-    const learnIndirect = (options.engine ?? 'runtime') === 'runtime' && tier !== 'interp'
-    this.translator = new Translator(this.memory.bytes, { loopExitInterval, backEdgeSync: tieredRuntime, learnIndirect, ...options.translator })
+    // Indirect-call learning (translator option `learnIndirect`) is off: since the runtime's jump
+    // cache serves exits to computed pcs without the dispatch loop, trapping to learn targets and
+    // translating and compiling the block again cost more than the compare chains they bought
+    // (strings −3 %, qsort −3 %, recursion −1 % without it; README "Returns and indirect calls").
+    this.translator = new Translator(this.memory.bytes, { loopExitInterval, backEdgeSync: tieredRuntime, ...options.translator })
     this.#verbose = options.verbose ?? (() => {})
     this.#onFatal = options.onFatal ?? ((msg) => process.stderr.write(`vm-jit-riscv: ${msg}\n`))
     this.engine = createEngine(tier, {
