@@ -26,20 +26,7 @@ const programsDir = path.join(root, 'examples', 'riscv', 'programs')
 // The published command: the bundled CLI (scripts/bundle-cli.js), as `npx vm-jit-riscv` runs it.
 let cli = path.join(root, 'dist', 'vm-jit-riscv.cjs')
 
-// Inputs sized so that qemu-riscv64 takes roughly 0.5–2 s on the machine this was tuned on.
-const PROGRAMS = [
-  { name: 'hello', args: [], quick: [] },
-  { name: 'sieve', args: ['4000000', '40'], quick: ['2000000', '5'] },
-  { name: 'matmul', args: ['700'], quick: ['200'] },
-  { name: 'crc32', args: ['100000000'], quick: ['4000000'] },
-  { name: 'strings', args: ['300000'], quick: ['20000'] },
-  { name: 'qsort', args: ['2000000'], quick: ['300000'] },
-  { name: 'recursion', args: ['40', '11'], quick: ['30', '9'] },
-  { name: 'bytecode', args: ['4000000'], quick: ['300000'] },
-  { name: 'nbody', args: ['1000000'], quick: ['100000'] },
-  { name: 'mandelbrot', args: ['1000'], quick: ['200'] },
-  { name: 'fpmisc', args: ['20000000'], quick: ['200000'] },
-]
+const { PROGRAMS } = require('./riscv-programs.js')
 
 const EMULATOR_TIERS = ['interp', 'fast', 'optimized', 'tiered']
 const MODES = [...EMULATOR_TIERS, 'qemu', 'native']

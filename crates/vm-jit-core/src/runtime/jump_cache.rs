@@ -57,15 +57,20 @@ impl JumpCache {
     }
 
     /// Remembers that `pc` runs the compiled code at `entry`.
-    pub fn fill(&mut self, pc: u64, entry: usize) {
-        *self.entries[slot_of(pc)].get_mut() = JumpEntry { pc, entry };
+    pub fn fill(&self, pc: u64, entry: usize) {
+        // SAFETY: written through the cell, as generated code reads it through `as_ptr` — never
+        // at the same time (see the module notes); `&self` keeps that pointer valid.
+        unsafe { *self.entries[slot_of(pc)].get() = JumpEntry { pc, entry } };
     }
 
     /// Forgets `pc` (its unit is being replaced or dropped).
-    pub fn forget(&mut self, pc: u64) {
-        let e = self.entries[slot_of(pc)].get_mut();
-        if e.pc == pc {
-            *e = JumpEntry::default();
+    pub fn forget(&self, pc: u64) {
+        let cell = self.entries[slot_of(pc)].get();
+        // SAFETY: as in `fill`.
+        unsafe {
+            if (*cell).pc == pc {
+                *cell = JumpEntry::default();
+            }
         }
     }
 
@@ -86,7 +91,7 @@ mod tests {
 
     #[test]
     fn fill_forget_and_collisions() {
-        let mut c = JumpCache::default();
+        let c = JumpCache::default();
         c.fill(0x1000, 0xdead0);
         assert_eq!(c.get(0x1000), Some(0xdead0));
         // Another pc in the same slot replaces it (direct-mapped).
