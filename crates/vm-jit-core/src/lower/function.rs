@@ -327,19 +327,10 @@ impl<'a, 'f> FnLower<'a, 'f> {
         // with its jump, where the `band` of two comparisons took two setcc and a third test —
         // and this is the path of every block-to-block transition.
         let linked = self.b.create_block();
-        let jump = self.b.create_block();
         let normal = self.b.create_block();
         self.b.ins().brif(low, linked, &[], normal, &[]);
         self.b.switch_to_block(linked);
-        self.b.ins().brif(entry, jump, &[], normal, &[]);
-        self.b.switch_to_block(jump);
-        self.write_back_state();
-        let f1 = self.b.ins().iadd_imm_s(f, -1);
-        let sig = self.b.import_signature(super::block_signature(self.target));
-        self.b.ins().return_call_indirect(sig, entry, &[self.ctx, f1]);
-        self.b.switch_to_block(normal);
-        let zero = self.b.ins().iconst(ir::types::I64, 0);
-        self.leave_with_pc(ExitReason::Exit, pc, zero);
+        self.enter_if_linked(entry, f, pc, normal);
     }
 
     /// An `exit` to the pc computed in `pc`: when the runtime's jump cache holds a unit for it and
@@ -360,7 +351,6 @@ impl<'a, 'f> FnLower<'a, 'f> {
         let hit = self.b.ins().icmp(CIntCC::Equal, tag, pc);
         let check_fuel = self.b.create_block();
         let check_entry = self.b.create_block();
-        let jump = self.b.create_block();
         let normal = self.b.create_block();
         self.b.ins().brif(hit, check_fuel, &[], normal, &[]);
         self.b.switch_to_block(check_fuel);
@@ -369,10 +359,18 @@ impl<'a, 'f> FnLower<'a, 'f> {
         self.b.ins().brif(low, check_entry, &[], normal, &[]);
         self.b.switch_to_block(check_entry);
         let entry = self.b.ins().load(t, MemFlagsData::trusted(), at, OFF_JUMP_ENTRY);
+        self.enter_if_linked(entry, f, pc, normal);
+    }
+
+    /// The end of a chained or cached exit: if `entry` (a unit's entry point, 0 for none) is set,
+    /// write the state back, pay one fuel of `fuel` and tail-call it; otherwise, and in `normal`
+    /// (where the earlier checks of the caller branch to as well), exit to `pc`.
+    fn enter_if_linked(&mut self, entry: CValue, fuel: CValue, pc: CValue, normal: ir::Block) {
+        let jump = self.b.create_block();
         self.b.ins().brif(entry, jump, &[], normal, &[]);
         self.b.switch_to_block(jump);
         self.write_back_state();
-        let f1 = self.b.ins().iadd_imm_s(f, -1);
+        let f1 = self.b.ins().iadd_imm_s(fuel, -1);
         let sig = self.b.import_signature(super::block_signature(self.target));
         self.b.ins().return_call_indirect(sig, entry, &[self.ctx, f1]);
         self.b.switch_to_block(normal);
