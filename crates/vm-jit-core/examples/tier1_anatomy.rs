@@ -29,7 +29,8 @@ fn main() {
     let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     let slots = [0usize; 256];
-    let blocks: Vec<VerifiedBlock> = paths.iter().map(|p| decode_and_verify(&std::fs::read(p).unwrap()).unwrap()).collect();
+    let blocks: Vec<VerifiedBlock> =
+        paths.iter().map(|p| decode_and_verify(&std::fs::read(p).unwrap()).unwrap()).collect();
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
     let (mut t_lower, mut t_compile, mut ops, mut clif, mut bytes) = (0f64, 0f64, 0usize, 0usize, 0usize);

@@ -74,7 +74,13 @@ impl Runtime {
     /// A runtime chaining within `domain` (runtimes sharing a code cache share a domain), for
     /// guests whose state buffer has `state_size` bytes.
     pub fn new(domain: u32, state_size: u32) -> Runtime {
-        Runtime { domain, state_size, lookup: PcMap::default(), jump_cache: JumpCache::default(), participant: Participant::new() }
+        Runtime {
+            domain,
+            state_size,
+            lookup: PcMap::default(),
+            jump_cache: JumpCache::default(),
+            participant: Participant::new(),
+        }
     }
 
     pub fn domain(&self) -> u32 {
