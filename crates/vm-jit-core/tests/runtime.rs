@@ -5,24 +5,32 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use vm_jit_core::backend::{BackendConfig, OptLevel};
-use vm_jit_core::ir::{verify, Block, ExitReason, IntCC, Type::I64, VerifiedBlock};
+use vm_jit_core::ir::{verify, Block, ExitReason, IntCC, Label, Type::I64, Value, VerifiedBlock};
 use vm_jit_core::runtime::{self, CompileJob, CompilePool, Runtime, StopReason, Unit, MAX_UNITS};
-use vm_jit_core::testing::{state_with, word, BlockBuilder};
+use vm_jit_core::testing::{state_with, word, BlockBuilder, BodyBuilder};
+
+/// x1 -= 1; x2 += `delta(x1)`; then to the `again` label while x1 != 0, else to `done` (both
+/// returned unbound): the loop step the blocks below share.
+fn count_down(m: &mut BodyBuilder, delta: impl FnOnce(&mut BodyBuilder, Value) -> Value) -> (Label, Label) {
+    let x1 = m.get_state(I64, 8);
+    let one = m.iconst(I64, 1);
+    let x1 = m.sub(x1, one);
+    m.set_state(8, x1);
+    let x2 = m.get_state(I64, 16);
+    let d = delta(m, x1);
+    let x2 = m.add(x2, d);
+    m.set_state(16, x2);
+    let zero = m.iconst(I64, 0);
+    let more = m.icmp(IntCC::Ne, x1, zero);
+    let (again, done) = (m.new_label(), m.new_label());
+    m.brif(more, again, done);
+    (again, done)
+}
 
 /// 0x100: x1 -= 1; x2 += x1; if x1 != 0 goto 0x100 else goto 0x200 (two chainable exits).
 fn countdown() -> VerifiedBlock {
     verify(BlockBuilder::new(0x100).main(|m| {
-        let x1 = m.get_state(I64, 8);
-        let one = m.iconst(I64, 1);
-        let x1 = m.sub(x1, one);
-        m.set_state(8, x1);
-        let x2 = m.get_state(I64, 16);
-        let x2 = m.add(x2, x1);
-        m.set_state(16, x2);
-        let zero = m.iconst(I64, 0);
-        let more = m.icmp(IntCC::Ne, x1, zero);
-        let (again, done) = (m.new_label(), m.new_label());
-        m.brif(more, again, done);
+        let (again, done) = count_down(m, |_, x1| x1);
         m.bind(again);
         m.exit_const(0x100);
         m.bind(done);
@@ -267,18 +275,7 @@ fn dynamic_exit() -> VerifiedBlock {
 /// `pc`: x1 -= 1; x2 += `step`; back to 0x100 while x1 != 0, else halt.
 fn step_block(pc: u64, step: u64) -> VerifiedBlock {
     verify(BlockBuilder::new(pc).main(|m| {
-        let x1 = m.get_state(I64, 8);
-        let one = m.iconst(I64, 1);
-        let x1 = m.sub(x1, one);
-        m.set_state(8, x1);
-        let x2 = m.get_state(I64, 16);
-        let k = m.iconst(I64, step);
-        let x2 = m.add(x2, k);
-        m.set_state(16, x2);
-        let zero = m.iconst(I64, 0);
-        let more = m.icmp(IntCC::Ne, x1, zero);
-        let (again, done) = (m.new_label(), m.new_label());
-        m.brif(more, again, done);
+        let (again, done) = count_down(m, |m, _| m.iconst(I64, step));
         m.bind(again);
         m.exit_const(0x100);
         m.bind(done);
