@@ -12,9 +12,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeRuntime {
   /**
    * `domain`: runtimes sharing a code cache share a domain (their blocks chain to each
-   * other). `stateSize`: bytes of guest state every run provides.
+   * other). `stateSize`: bytes of guest state every run provides. `countOptimized` (default
+   * true): units compiled at an optimising level count their entries in the run's counters
+   * like the others; false leaves the increment out of their code.
    */
-  constructor(domain: number, stateSize: number, compileThreads: number)
+  constructor(domain: number, stateSize: number, compileThreads: number, countOptimized?: boolean | undefined | null)
   get compileThreads(): number
   /**
    * Builds a unit now: tier 0 (`optLevel` 'interp') or compiled. `chainable` false builds

@@ -102,6 +102,26 @@ test('backgroundCompilation false: tier 2 is compiled with the guest stopped', (
   for (const c of tier2) t.true(decisions.some((d) => d.start! <= c.start! && d.ts >= c.ts))
 })
 
+test('countOptimizedExecutions false: tier-2 code runs the same and stops counting', (t) => {
+  const n = 1_000_000
+  const p = countingLoop(n)
+  // No regions: a tier-2 region would run the loop inside itself, entered (and counted) once.
+  const config = { optimizedThreshold: 100, backgroundCompilation: false, decisionInterval: 1024, regions: false }
+  const counted = setup(p, config)
+  const uncounted = setup(p, { ...config, countOptimizedExecutions: false })
+  for (const { guest, jit } of [counted, uncounted]) {
+    t.is(jit.run(p.entry, guest.state, guest.memory).reason, 'halt')
+    t.is(reg(guest.state, 1), BigInt(n))
+    t.is(jit.tierOf(counted.pc('loop')), 2)
+  }
+  const loop = counted.pc('loop')
+  t.true(counted.jit.executionCount(loop) >= n - 1, `${counted.jit.executionCount(loop)} counted`)
+  // Counted while interpreted and at tier 1 (the promotion needed ~100), not after.
+  const before = uncounted.jit.executionCount(loop)
+  t.true(before >= 100 && before < 10_000, `${before} counted without tier-2 counts`)
+  t.throws(() => new TieredCompiler({ countOptimizedExecutions: 'no' as unknown as boolean }), { instanceOf: TypeError, message: /countOptimizedExecutions must be a boolean/ })
+})
+
 test('chained transitions: a hot loop runs through chained exits, not the dispatcher', (t) => {
   const p = countingLoop(1_000_000)
   const { guest, jit, pc } = setup(p)

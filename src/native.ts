@@ -88,7 +88,7 @@ export interface NativeRuntime {
 }
 
 export interface NativeBinding {
-  NativeRuntime: new (domain: number, stateSize: number, compileThreads: number) => NativeRuntime
+  NativeRuntime: new (domain: number, stateSize: number, compileThreads: number, countOptimized?: boolean) => NativeRuntime
   nativeClockUs(): number
   runtimeCounterSlots(): number
   verifyBlock(bytes: Uint8Array): NativeBlockInfo

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vm_jit_core::backend::{BackendConfig, OptLevel};
 use vm_jit_core::ir::{verify, Block, ExitReason, IntCC, Label, Type::I64, Value, VerifiedBlock};
-use vm_jit_core::runtime::{self, CompileJob, CompilePool, Runtime, StopReason, Unit, MAX_UNITS};
+use vm_jit_core::runtime::{self, CompileJob, CompilePool, Runtime, StopReason, Unit, UnitOptions, MAX_UNITS};
 use vm_jit_core::testing::{state_with, word, BlockBuilder, BodyBuilder};
 
 /// x1 -= 1; x2 += `delta(x1)`; then to the `again` label while x1 != 0, else to `done` (both
@@ -82,6 +82,29 @@ fn chained_loop_runs_to_halt_and_counts() {
         assert!(stop.dispatched < 1000, "{level:?}: {} dispatched of 100001", stop.dispatched);
         // Fuel: one per block entry.
         assert_eq!(u64::MAX - stop.fuel_left, 100_001);
+        runtime::retire(&a);
+        runtime::retire(&b);
+    }
+}
+
+#[test]
+fn an_uncounted_unit_runs_the_same_and_leaves_its_counter_alone() {
+    let options = UnitOptions { chainable: true, counted: false };
+    for level in [OptLevel::None, OptLevel::Speed] {
+        let mut rt = Runtime::new(domain(), 64);
+        let config = BackendConfig::with_opt_level(level);
+        let a = runtime::build_unit_with(&countdown(), &config, options).unwrap();
+        let b = compiled(&halt_block(), level);
+        rt.install(a.clone()).unwrap();
+        rt.install(b.clone()).unwrap();
+        let mut state = state_with(64, &[(8, 10_000)]);
+        let (mut c, no) = (counters(), AtomicU32::new(0));
+        let stop = rt.run(0x100, &mut state, &mut [], u64::MAX, u64::MAX, &mut c, &no).unwrap();
+        assert_eq!((stop.reason, stop.pc), (StopReason::Exit(ExitReason::Halt), 0x200));
+        assert_eq!(word(&state, 16), (0..10_000u64).sum::<u64>());
+        // Chained and fuelled as before; only the count is gone (the counted unit next to it still counts).
+        assert_eq!(u64::MAX - stop.fuel_left, 10_001);
+        assert_eq!((c[a.id as usize], c[b.id as usize]), (0, 1), "{level:?}");
         runtime::retire(&a);
         runtime::retire(&b);
     }
@@ -207,6 +230,7 @@ fn background_pool_compiles_and_reports() {
             id: i as u64,
             vb,
             config: BackendConfig::with_opt_level(OptLevel::Speed),
+            options: UnitOptions::CHAINED,
             on_done: Some(Box::new(move |_| {
                 d.fetch_add(1, Ordering::SeqCst);
             })),
@@ -236,7 +260,7 @@ fn a_unit_needing_more_state_than_the_runtime_is_refused() {
 
 #[test]
 fn a_panic_in_a_compile_thread_is_an_error_and_the_thread_survives() {
-    fn explode(_: &VerifiedBlock, _: &BackendConfig) -> Result<Arc<Unit>, vm_jit_core::ir::IrError> {
+    fn explode(_: &VerifiedBlock, _: &BackendConfig, _: UnitOptions) -> Result<Arc<Unit>, vm_jit_core::ir::IrError> {
         panic!("simulated Cranelift crash")
     }
     let mut pool = CompilePool::with_compiler(1, explode);
@@ -247,6 +271,7 @@ fn a_panic_in_a_compile_thread_is_an_error_and_the_thread_survives() {
             id,
             vb: halt_block(),
             config: BackendConfig::with_opt_level(OptLevel::Speed),
+            options: UnitOptions::CHAINED,
             // The binding rejects the job's Promise from here with this message.
             on_done: Some(Box::new(move |done| {
                 r.lock().unwrap().push(done.result.as_ref().err().map(|e| e.message.clone()));

@@ -11,7 +11,7 @@ use napi::Env;
 use napi_derive::napi;
 use vm_jit_core::backend::{BackendConfig, OptLevel};
 use vm_jit_core::ir;
-use vm_jit_core::runtime::{self, CompileJob, CompilePool, Runtime, StopReason, Unit, MAX_UNITS};
+use vm_jit_core::runtime::{self, CompileJob, CompilePool, Runtime, StopReason, Unit, UnitOptions, MAX_UNITS};
 
 use crate::convert::{check_disjoint, fuel, guest_bytes, js_error};
 
@@ -83,6 +83,8 @@ pub struct NativeRuntime {
     pool: CompilePool,
     /// Units built through this runtime and not released, by id.
     units: HashMap<u32, Arc<Unit>>,
+    /// Optimised units count their entries too (see `new`).
+    count_optimized: bool,
 }
 
 fn level(opt_level: &str) -> napi::Result<BackendConfig> {
@@ -92,14 +94,22 @@ fn level(opt_level: &str) -> napi::Result<BackendConfig> {
 #[napi]
 impl NativeRuntime {
     /// `domain`: runtimes sharing a code cache share a domain (their blocks chain to each
-    /// other). `stateSize`: bytes of guest state every run provides.
+    /// other). `stateSize`: bytes of guest state every run provides. `countOptimized` (default
+    /// true): units compiled at an optimising level count their entries in the run's counters
+    /// like the others; false leaves the increment out of their code.
     #[napi(constructor)]
-    pub fn new(domain: u32, state_size: u32, compile_threads: u32) -> NativeRuntime {
+    pub fn new(domain: u32, state_size: u32, compile_threads: u32, count_optimized: Option<bool>) -> NativeRuntime {
         NativeRuntime {
             rt: Runtime::new(domain, state_size),
             pool: CompilePool::new(compile_threads as usize),
             units: HashMap::new(),
+            count_optimized: count_optimized.unwrap_or(true),
         }
+    }
+
+    /// How a unit compiled at `config`'s level is built.
+    fn unit_options(&self, config: &BackendConfig, chainable: bool) -> UnitOptions {
+        UnitOptions { chainable, counted: config.opt_level == OptLevel::None || self.count_optimized }
     }
 
     #[napi(getter)]
@@ -114,10 +124,9 @@ impl NativeRuntime {
         let vb = ir::decode_and_verify_cached(bytes).map_err(js_error)?;
         let unit = if opt_level == "interp" {
             runtime::interpreted_unit(&vb)
-        } else if chainable.unwrap_or(true) {
-            runtime::build_unit(&vb, &level(&opt_level)?)
         } else {
-            runtime::build_standalone_unit(&vb, &level(&opt_level)?)
+            let config = level(&opt_level)?;
+            runtime::build_unit_with(&vb, &config, self.unit_options(&config, chainable.unwrap_or(true)))
         }
         .map_err(js_error)?;
         let i = info(&unit);
@@ -137,11 +146,13 @@ impl NativeRuntime {
     ) -> napi::Result<Object<'env>> {
         let vb = ir::decode_and_verify(bytes).map_err(js_error)?;
         let config = level(&opt_level)?;
+        let options = self.unit_options(&config, true);
         let (deferred, promise) = env.create_deferred()?;
         self.pool.submit(CompileJob {
             id: job_id as u64,
             vb,
             config,
+            options,
             on_done: Some(Box::new(move |done| match &done.result {
                 Ok(unit) => {
                     let i = info(unit);

@@ -114,6 +114,10 @@ export class RuntimeEngine implements Engine {
       // compile load); formed only around loops, strings, qsort and sieve ran as without them and
       // recursion slower (2.4 → 3.0 s). See README, API gap 18.
       regions: false,
+      // Nothing here reads a tier-2 block's count (the policy never looks at them, and --stats
+      // lists the hottest blocks by their counts up to tier 2): leave the increment out of
+      // tier-2 code (strings −4 %, matmul −3 %; BENCHMARKS.md).
+      countOptimizedExecutions: false,
     })
     if (o.monitor) this.#monitor = this.jit.enablePerformanceMonitor()
   }

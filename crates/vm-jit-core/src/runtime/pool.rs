@@ -13,6 +13,7 @@ use crate::backend::BackendConfig;
 use crate::ir::{IrError, VerifiedBlock};
 
 use super::unit::Unit;
+use super::UnitOptions;
 
 /// Microseconds since the first use of this clock (shared by every pool, for timelines).
 pub fn clock_us() -> f64 {
@@ -24,6 +25,7 @@ pub struct CompileJob {
     pub id: u64,
     pub vb: VerifiedBlock,
     pub config: BackendConfig,
+    pub options: UnitOptions,
     /// Called on the compile thread when the job is done (before it is queued).
     pub on_done: Option<Box<dyn FnOnce(&CompletedJob) + Send>>,
 }
@@ -39,7 +41,7 @@ pub struct CompletedJob {
 }
 
 /// What a pool thread does with a job (the real one builds a unit; tests inject failures).
-pub type CompileFn = fn(&VerifiedBlock, &BackendConfig) -> Result<Arc<Unit>, IrError>;
+pub type CompileFn = fn(&VerifiedBlock, &BackendConfig, UnitOptions) -> Result<Arc<Unit>, IrError>;
 
 pub struct CompilePool {
     tx: Option<Sender<CompileJob>>,
@@ -51,7 +53,7 @@ pub struct CompilePool {
 impl CompilePool {
     /// Starts `threads` compile threads (at least one).
     pub fn new(threads: usize) -> CompilePool {
-        Self::with_compiler(threads, super::build_unit)
+        Self::with_compiler(threads, super::build_unit_with)
     }
 
     /// A pool whose threads run `compile` (for testing how failures and panics are reported).
@@ -72,8 +74,8 @@ impl CompilePool {
                         };
                         let start_us = clock_us();
                         // A panic in Cranelift must not take the thread (or Node) down.
-                        let result =
-                            catch_unwind(AssertUnwindSafe(|| compile(&job.vb, &job.config))).unwrap_or_else(|p| {
+                        let result = catch_unwind(AssertUnwindSafe(|| compile(&job.vb, &job.config, job.options)))
+                            .unwrap_or_else(|p| {
                                 let what = p
                                     .downcast_ref::<&str>()
                                     .map(|s| s.to_string())

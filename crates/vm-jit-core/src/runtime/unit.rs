@@ -10,7 +10,7 @@ use crate::ir::{IrError, Op, VerifiedBlock};
 use crate::lower::ChainInfo;
 use crate::opt::Optimizer;
 
-use super::registry;
+use super::{registry, UnitOptions};
 
 pub enum UnitCode {
     Compiled(CompiledBlock),
@@ -63,9 +63,13 @@ pub fn chainable_exits(vb: &VerifiedBlock) -> (Vec<Option<u32>>, Vec<u64>) {
 }
 
 /// Builds and registers a unit; `config` None means tier 0 (interpreted).
-pub(super) fn build(vb: &VerifiedBlock, config: Option<&BackendConfig>, chainable: bool) -> Result<Arc<Unit>, IrError> {
+pub(super) fn build(
+    vb: &VerifiedBlock,
+    config: Option<&BackendConfig>,
+    options: UnitOptions,
+) -> Result<Arc<Unit>, IrError> {
     let id = registry::reserve_id()?;
-    let result = build_with_id(vb, config, id, chainable);
+    let result = build_with_id(vb, config, id, options);
     match result {
         Ok(unit) => Ok(registry::add(unit)),
         Err(e) => {
@@ -79,7 +83,7 @@ fn build_with_id(
     vb: &VerifiedBlock,
     config: Option<&BackendConfig>,
     id: u32,
-    chainable: bool,
+    options: UnitOptions,
 ) -> Result<Unit, IrError> {
     let Some(config) = config else {
         return Ok(Unit {
@@ -102,11 +106,13 @@ fn build_with_id(
     } else {
         vb
     };
+    let chainable = options.chainable;
     let (slot_of_op, exit_pcs) = if chainable { chainable_exits(vb) } else { (Vec::new(), Vec::new()) };
     // The slots live at a fixed heap address that the code embeds, so they exist before the code.
     let slots: Box<[AtomicUsize]> = exit_pcs.iter().map(|_| AtomicUsize::new(0)).collect();
     // Standalone units (not chainable) return to their caller at every exit, dynamic ones too.
-    let chain = ChainInfo { counter: Some(id), slots_addr: slots.as_ptr() as usize, slot_of_op, jump_cache: chainable };
+    let counter = options.counted.then_some(id);
+    let chain = ChainInfo { counter, slots_addr: slots.as_ptr() as usize, slot_of_op, jump_cache: chainable };
     let code = with_thread_backend(config, |b| b.compile_chained(vb, Some(&chain)))??;
     Ok(Unit {
         id,
