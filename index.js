@@ -850,4 +850,5 @@ module.exports.referenceKernel = nativeBinding.referenceKernel
 module.exports.runCode = nativeBinding.runCode
 module.exports.runtimeCounterSlots = nativeBinding.runtimeCounterSlots
 module.exports.stitchRegion = nativeBinding.stitchRegion
+module.exports.threadOrdinal = nativeBinding.threadOrdinal
 module.exports.verifyBlock = nativeBinding.verifyBlock

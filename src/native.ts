@@ -90,6 +90,7 @@ export interface NativeRuntime {
 export interface NativeBinding {
   NativeRuntime: new (domain: number, stateSize: number, compileThreads: number, countOptimized?: boolean) => NativeRuntime
   nativeClockUs(): number
+  threadOrdinal(): number
   runtimeCounterSlots(): number
   verifyBlock(bytes: Uint8Array): NativeBlockInfo
   blockToText(bytes: Uint8Array): string

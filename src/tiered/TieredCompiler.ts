@@ -4,7 +4,6 @@
 // hot blocks, install background compiles), or a real exit. All of that is invisible to the
 // caller of `run`.
 
-import { threadId } from 'node:worker_threads'
 import { Block } from '../ir/Block.js'
 import { native, type NativeRuntime, type NativeUnitInfo } from '../native.js'
 import { byteView, checkDisjoint, type GuestBuffer } from '../run/buffers.js'
@@ -129,10 +128,12 @@ const MISS = 6
 const DECISION = 7
 // Chaining domains are process-wide (the native registry is shared by all worker threads) but this
 // module is loaded once per thread: with a plain counter, runtimes in two workers both got domain 1
-// and their blocks chained into each other's code. Tag each thread's numbers with its threadId.
+// and their blocks chained into each other's code. Tag each thread's numbers with a number unique
+// to the thread (the native threadOrdinal, not worker_threads.threadId: that module costs ~2 ms to
+// load, in every process that creates a TieredCompiler).
 let nextDomain = 1
 function newDomain(): number {
-  return ((threadId & 0xffff) * 0x1_0000 + (nextDomain++ & 0xffff)) >>> 0
+  return ((native().threadOrdinal() & 0xffff) * 0x1_0000 + (nextDomain++ & 0xffff)) >>> 0
 }
 
 export class TieredCompiler {
