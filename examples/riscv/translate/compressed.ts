@@ -11,7 +11,6 @@ const r3 = (v: number): number => v + 8
 
 export function decode16(h: number): Insn {
   const ill = (): Insn => insn('illegal', h, 2)
-  const mk = (op: Op, f: Partial<Insn>): Insn => insn(op, h, 2, f)
   const quadrant = h & 3
   const f3 = b(h, 15, 13)
   if (h === 0) return ill() // the all-zero half-word is defined illegal
@@ -23,14 +22,14 @@ export function decode16(h: number): Insn {
     switch (f3) {
       case 0: {
         const nzuimm = (b(h, 12, 11) << 4) | (b(h, 10, 7) << 6) | (b(h, 6, 6) << 2) | (b(h, 5, 5) << 3)
-        return nzuimm === 0 ? ill() : mk('addi', { rd: rdp, rs1: 2, imm: nzuimm })
+        return nzuimm === 0 ? ill() : insn('addi', h, 2, rdp, 2, 0, nzuimm)
       }
-      case 1: return mk('fl', { rd: rdp, rs1: rs1p, imm: uimmD, fmt: 1, width: 8 })
-      case 2: return mk('lw', { rd: rdp, rs1: rs1p, imm: uimmW, width: 4 })
-      case 3: return mk('ld', { rd: rdp, rs1: rs1p, imm: uimmD, width: 8 })
-      case 5: return mk('fs', { rs1: rs1p, rs2: rdp, imm: uimmD, fmt: 1, width: 8 })
-      case 6: return mk('sw', { rs1: rs1p, rs2: rdp, imm: uimmW, width: 4 })
-      case 7: return mk('sd', { rs1: rs1p, rs2: rdp, imm: uimmD, width: 8 })
+      case 1: return insn('fl', h, 2, rdp, rs1p, 0, uimmD, 8, 0, 0, 1)
+      case 2: return insn('lw', h, 2, rdp, rs1p, 0, uimmW, 4)
+      case 3: return insn('ld', h, 2, rdp, rs1p, 0, uimmD, 8)
+      case 5: return insn('fs', h, 2, 0, rs1p, rdp, uimmD, 8, 0, 0, 1)
+      case 6: return insn('sw', h, 2, 0, rs1p, rdp, uimmW, 4)
+      case 7: return insn('sd', h, 2, 0, rs1p, rdp, uimmD, 8)
       default: return ill()
     }
   }
@@ -38,29 +37,29 @@ export function decode16(h: number): Insn {
     const rd = b(h, 11, 7)
     const imm6 = sext((b(h, 12, 12) << 5) | b(h, 6, 2), 6)
     switch (f3) {
-      case 0: return mk('addi', { rd, rs1: rd, imm: imm6 }) // c.nop when rd = 0
-      case 1: return rd === 0 ? ill() : mk('addiw', { rd, rs1: rd, imm: imm6 })
-      case 2: return mk('addi', { rd, rs1: 0, imm: imm6 })
+      case 0: return insn('addi', h, 2, rd, rd, 0, imm6) // c.nop when rd = 0
+      case 1: return rd === 0 ? ill() : insn('addiw', h, 2, rd, rd, 0, imm6)
+      case 2: return insn('addi', h, 2, rd, 0, 0, imm6)
       case 3: {
         if (rd === 2) {
           const imm = sext((b(h, 12, 12) << 9) | (b(h, 6, 6) << 4) | (b(h, 5, 5) << 6) | (b(h, 4, 3) << 7) | (b(h, 2, 2) << 5), 10)
-          return imm === 0 ? ill() : mk('addi', { rd: 2, rs1: 2, imm })
+          return imm === 0 ? ill() : insn('addi', h, 2, 2, 2, 0, imm)
         }
         const imm = sext((b(h, 12, 12) << 17) | (b(h, 6, 2) << 12), 18)
-        return imm === 0 ? ill() : mk('lui', { rd, imm })
+        return imm === 0 ? ill() : insn('lui', h, 2, rd, 0, 0, imm)
       }
       case 4: {
         const rdp = r3(b(h, 9, 7))
         const shamt = (b(h, 12, 12) << 5) | b(h, 6, 2)
         switch (b(h, 11, 10)) {
-          case 0: return mk('srli', { rd: rdp, rs1: rdp, imm: shamt })
-          case 1: return mk('srai', { rd: rdp, rs1: rdp, imm: shamt })
-          case 2: return mk('andi', { rd: rdp, rs1: rdp, imm: imm6 })
+          case 0: return insn('srli', h, 2, rdp, rdp, 0, shamt)
+          case 1: return insn('srai', h, 2, rdp, rdp, 0, shamt)
+          case 2: return insn('andi', h, 2, rdp, rdp, 0, imm6)
           default: {
             const rs2 = r3(b(h, 4, 2))
             const ops: (Op | undefined)[] = b(h, 12, 12) === 0 ? ['sub', 'xor', 'or', 'and'] : ['subw', 'addw', undefined, undefined]
             const op = ops[b(h, 6, 5)]
-            return op ? mk(op, { rd: rdp, rs1: rdp, rs2 }) : ill()
+            return op ? insn(op, h, 2, rdp, rdp, rs2) : ill()
           }
         }
       }
@@ -70,11 +69,11 @@ export function decode16(h: number): Insn {
             (b(h, 7, 7) << 6) | (b(h, 6, 6) << 7) | (b(h, 5, 3) << 1) | (b(h, 2, 2) << 5),
           12,
         )
-        return mk('jal', { rd: 0, imm })
+        return insn('jal', h, 2, 0, 0, 0, imm)
       }
       default: {
         const imm = sext((b(h, 12, 12) << 8) | (b(h, 11, 10) << 3) | (b(h, 6, 5) << 6) | (b(h, 4, 3) << 1) | (b(h, 2, 2) << 5), 9)
-        return mk(f3 === 6 ? 'beq' : 'bne', { rs1: r3(b(h, 9, 7)), rs2: 0, imm })
+        return insn(f3 === 6 ? 'beq' : 'bne', h, 2, 0, r3(b(h, 9, 7)), 0, imm)
       }
     }
   }
@@ -82,20 +81,20 @@ export function decode16(h: number): Insn {
     const rd = b(h, 11, 7)
     const rs2 = b(h, 6, 2)
     switch (f3) {
-      case 0: return mk('slli', { rd, rs1: rd, imm: (b(h, 12, 12) << 5) | b(h, 6, 2) })
-      case 1: return mk('fl', { rd, rs1: 2, imm: (b(h, 12, 12) << 5) | (b(h, 6, 5) << 3) | (b(h, 4, 2) << 6), fmt: 1, width: 8 })
-      case 2: return rd === 0 ? ill() : mk('lw', { rd, rs1: 2, imm: (b(h, 12, 12) << 5) | (b(h, 6, 4) << 2) | (b(h, 3, 2) << 6), width: 4 })
-      case 3: return rd === 0 ? ill() : mk('ld', { rd, rs1: 2, imm: (b(h, 12, 12) << 5) | (b(h, 6, 5) << 3) | (b(h, 4, 2) << 6), width: 8 })
+      case 0: return insn('slli', h, 2, rd, rd, 0, (b(h, 12, 12) << 5) | b(h, 6, 2))
+      case 1: return insn('fl', h, 2, rd, 2, 0, (b(h, 12, 12) << 5) | (b(h, 6, 5) << 3) | (b(h, 4, 2) << 6), 8, 0, 0, 1)
+      case 2: return rd === 0 ? ill() : insn('lw', h, 2, rd, 2, 0, (b(h, 12, 12) << 5) | (b(h, 6, 4) << 2) | (b(h, 3, 2) << 6), 4)
+      case 3: return rd === 0 ? ill() : insn('ld', h, 2, rd, 2, 0, (b(h, 12, 12) << 5) | (b(h, 6, 5) << 3) | (b(h, 4, 2) << 6), 8)
       case 4:
         if (b(h, 12, 12) === 0) {
-          if (rs2 === 0) return rd === 0 ? ill() : mk('jalr', { rd: 0, rs1: rd, imm: 0 })
-          return mk('add', { rd, rs1: 0, rs2 })
+          if (rs2 === 0) return rd === 0 ? ill() : insn('jalr', h, 2, 0, rd)
+          return insn('add', h, 2, rd, 0, rs2)
         }
-        if (rs2 === 0) return rd === 0 ? insn('ebreak', h, 2) : mk('jalr', { rd: 1, rs1: rd, imm: 0 })
-        return mk('add', { rd, rs1: rd, rs2 })
-      case 5: return mk('fs', { rs1: 2, rs2, imm: (b(h, 12, 10) << 3) | (b(h, 9, 7) << 6), fmt: 1, width: 8 })
-      case 6: return mk('sw', { rs1: 2, rs2, imm: (b(h, 12, 9) << 2) | (b(h, 8, 7) << 6), width: 4 })
-      case 7: return mk('sd', { rs1: 2, rs2, imm: (b(h, 12, 10) << 3) | (b(h, 9, 7) << 6), width: 8 })
+        if (rs2 === 0) return rd === 0 ? insn('ebreak', h, 2) : insn('jalr', h, 2, 1, rd)
+        return insn('add', h, 2, rd, rd, rs2)
+      case 5: return insn('fs', h, 2, 0, 2, rs2, (b(h, 12, 10) << 3) | (b(h, 9, 7) << 6), 8, 0, 0, 1)
+      case 6: return insn('sw', h, 2, 0, 2, rs2, (b(h, 12, 9) << 2) | (b(h, 8, 7) << 6), 4)
+      case 7: return insn('sd', h, 2, 0, 2, rs2, (b(h, 12, 10) << 3) | (b(h, 9, 7) << 6), 8)
     }
   }
   return ill()

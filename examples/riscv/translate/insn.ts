@@ -100,23 +100,26 @@ export function kindOf(op: Op, imm: number): number {
   return CSR_OPS.has(op) && !isFloatCsr(imm) ? k | K_STOPS : k
 }
 
-export function insn(op: Op, bits: number, len: 2 | 4, f?: Partial<Insn>): Insn {
+/**
+ * An instruction; fields after `len` are positional (0 when left out). Positional, not an options
+ * object: the decoders build one per instruction they decode, and with V8's optimiser off (as the
+ * CLI runs) an object of optional fields cost an allocation and a lookup per field.
+ */
+export function insn(
+  op: Op,
+  bits: number,
+  len: 2 | 4,
+  rd = 0,
+  rs1 = 0,
+  rs2 = 0,
+  imm = 0,
+  width = 0,
+  rs3 = 0,
+  rm = 0,
+  fmt = 0,
+): Insn {
   // One object shape for every instruction (the translator's hot paths stay monomorphic).
-  const imm = f?.imm ?? 0
-  return {
-    op,
-    rd: f?.rd ?? 0,
-    rs1: f?.rs1 ?? 0,
-    rs2: f?.rs2 ?? 0,
-    rs3: f?.rs3 ?? 0,
-    imm,
-    rm: f?.rm ?? 0,
-    fmt: f?.fmt ?? 0,
-    width: f?.width ?? 0,
-    len,
-    bits,
-    kind: kindOf(op, imm),
-  }
+  return { op, rd, rs1, rs2, rs3, imm, rm, fmt, width, len, bits, kind: kindOf(op, imm) }
 }
 
 /** Hex of the raw bits, 4 or 8 digits. */
