@@ -132,3 +132,61 @@ fn helper_arguments_and_results_show_their_bits() {
         assert_eq!(f64_at(&out, 24), if cond == 1 { PAYLOAD_NAN } else { CANONICAL });
     }
 }
+
+/// A loop of `n` (state 0) iterations over a float register that the guest also reads and writes
+/// as an integer (RISC-V `fmv.x.d`/`fmv.d.x` on the same state slot, 8): `x = x + s40` (s40 = -inf,
+/// so x = inf gives a computed NaN), the bits of x to state 16, and on odd n the payload NaN written
+/// back as an integer. After the loop: x's bits to memory 0, x as a float to memory 8. The slot is
+/// promoted as an f64 at `speed` (lower/promote.rs): integer reads must see canonical bits, an
+/// integer write must keep its bits exactly, through the loop and the write-back.
+fn float_slot_seen_as_integer() -> Block {
+    BlockBuilder::new(0x100).main(|b| {
+        let top = b.new_label();
+        let out = b.new_label();
+        b.bind(top);
+        let x = b.get_state(Type::F64, 8);
+        let inc = b.get_state(Type::F64, 40);
+        let y = b.fbin(FloatBinOp::Fadd, x, inc);
+        b.set_state(8, y);
+        let bits = b.get_state(Type::I64, 8);
+        b.set_state(16, bits);
+        let n = b.get_state(Type::I64, 0);
+        let one = b.iconst(Type::I64, 1);
+        let odd = b.bin(IntBinOp::And, n, one);
+        let zero = b.iconst(Type::I64, 0);
+        let odd = b.icmp(IntCC::Ne, odd, zero);
+        let payload = b.iconst(Type::I64, PAYLOAD_NAN);
+        let w = b.select(odd, payload, bits);
+        b.set_state(8, w);
+        let n = b.sub(n, one);
+        b.set_state(0, n);
+        let again = b.icmp(IntCC::Ne, n, zero);
+        b.brif(again, top, out);
+        b.bind(out);
+        let bits = b.get_state(Type::I64, 8);
+        let a0 = b.iconst(Type::I64, 0);
+        b.store(8, a0, bits);
+        let x = b.get_state(Type::F64, 8);
+        let a8 = b.iconst(Type::I64, 8);
+        b.store(8, a8, x);
+        b.op(Op::Exit { pc: one });
+    })
+}
+
+#[test]
+fn a_float_slot_also_used_as_an_integer_keeps_exact_bits_and_canonical_nans() {
+    let inf = f64::INFINITY.to_bits();
+    for (n, x0) in [(1u64, inf), (2, inf), (3, 0x3ff0_0000_0000_0000), (4, PAYLOAD_NAN), (5, inf)] {
+        let mut state = vec![0u8; 64];
+        state[0..8].copy_from_slice(&n.to_le_bytes());
+        state[8..16].copy_from_slice(&x0.to_le_bytes());
+        state[40..48].copy_from_slice(&f64::NEG_INFINITY.to_bits().to_le_bytes());
+        let out = run_everywhere(float_slot_seen_as_integer(), &state);
+        // The interpreter's answers, which every tier matched above: the last iteration (n = 1,
+        // odd) writes the payload as an integer; the iteration before saw a computed NaN's bits.
+        assert_eq!(f64_at(&out, 8), PAYLOAD_NAN);
+        if n > 1 || x0 == inf {
+            assert_eq!(f64_at(&out, 16), CANONICAL);
+        }
+    }
+}

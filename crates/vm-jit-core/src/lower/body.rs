@@ -269,7 +269,8 @@ impl<'a> BodyLower<'a> {
             Op::GetState { ty, offset } => {
                 let before = fl.b.func.dfg.num_values();
                 let v = fl.get_state(ty, offset);
-                if let Some(flag) = fl.promoted.raw_flag(offset) {
+                // (An integer read of a promoted float slot is exact: get_state canonicalized it.)
+                if let (Some(flag), true) = (fl.promoted.raw_flag(offset), ty.is_float()) {
                     self.note_read(fl, v, before, flag);
                 }
                 v

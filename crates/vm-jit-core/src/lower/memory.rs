@@ -9,7 +9,8 @@ use crate::ctx;
 use crate::ir::{ExitReason, Type};
 
 use super::cl_type;
-use super::function::{host_flags, ExitTo, FnLower};
+use super::function::{ExitTo, FnLower};
+use super::promote::state_flags;
 
 /// Guest memory is little-endian whatever the host; never trapping (checked first).
 pub(super) fn guest_flags() -> MemFlagsData {
@@ -27,28 +28,34 @@ fn int_of_width(bytes: u32) -> ir::Type {
 
 impl FnLower<'_, '_> {
     pub fn get_state(&mut self, ty: Type, offset: u32) -> CValue {
-        if let Some(var) = self.promoted.var(offset, ty) {
-            return self.b.use_var(var);
+        if let Some((var, slot_ty)) = self.promoted.var(offset) {
+            let v = self.b.use_var(var);
+            if slot_ty == ty {
+                return v;
+            }
+            // An integer read of a float slot: the bits the buffer would hold, a raw NaN made
+            // canonical (body.rs, "Raw floats").
+            let v = match self.promoted.raw_flag(offset) {
+                Some(flag) => {
+                    let raw = self.b.use_var(flag);
+                    super::arith::canonicalize_nan_if(&mut self.b, slot_ty, raw, v)
+                }
+                None => v,
+            };
+            return super::arith::bitcast(&mut self.b, ty, v);
         }
-        self.b.ins().load(
-            cl_type(ty),
-            host_flags().with_endianness(ir::Endianness::Little),
-            self.state.expect("needs"),
-            offset as i32,
-        )
+        self.b.ins().load(cl_type(ty), state_flags(), self.state.expect("needs"), offset as i32)
     }
 
     pub fn set_state(&mut self, offset: u32, value: CValue, ty: Type) {
-        if let Some(var) = self.promoted.var(offset, ty) {
-            self.b.def_var(var, value);
+        if let Some((var, slot_ty)) = self.promoted.var(offset) {
+            // An integer written to a float slot keeps its bits exactly (the caller set the raw
+            // flag to 0: integers are never raw).
+            let v = if slot_ty == ty { value } else { super::arith::bitcast(&mut self.b, slot_ty, value) };
+            self.b.def_var(var, v);
             return;
         }
-        self.b.ins().store(
-            host_flags().with_endianness(ir::Endianness::Little),
-            value,
-            self.state.expect("needs"),
-            offset as i32,
-        );
+        self.b.ins().store(state_flags(), value, self.state.expect("needs"), offset as i32);
     }
 
     /// The host address of a guest access of `width` bytes at `addr`, after the bounds check.

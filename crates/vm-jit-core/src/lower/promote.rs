@@ -9,8 +9,10 @@
 //! the interpreter leaves whenever control is outside the function — the only time anybody can
 //! look (state and memory never overlap: `run` rejects that).
 //!
-//! A slot is promoted when every access to its offset has the same type and no access to another
-//! offset overlaps its bytes. Slots the block writes come first; slots it only reads are promoted
+//! A slot is promoted when every access to its offset has the same width — one type, or an integer
+//! and a float type of that width (a float register a guest also moves to an integer register:
+//! the slot is the float, an integer access converts its bits) — and no access to another offset
+//! overlaps its bytes. Slots the block writes come first; slots it only reads are promoted
 //! while few enough are (READ_ONLY_BUDGET), otherwise each use loads from the buffer — Cranelift
 //! folds such a load into the instruction using it — so they do not crowd a loop's registers.
 //! Not promoted at all: blocks without back edges (their state accesses are straight-line and the
@@ -55,8 +57,9 @@ pub struct Promoted {
 
 /// What the scan of one access says about its offset.
 struct Usage {
+    /// The slot's type if promoted: the float type when float and integer accesses share it.
     ty: Type,
-    /// The widest access's size (accesses of several types at one offset are `mixed`).
+    /// The widest access's size (accesses of different widths at one offset are `mixed`).
     bytes: u32,
     mixed: bool,
     written: bool,
@@ -87,7 +90,11 @@ impl Promoted {
                     _ => continue,
                 };
                 let u = usage.entry(offset).or_insert(Usage { ty, bytes: 0, mixed: false, written: false, count: 0 });
-                u.mixed |= u.ty != ty;
+                u.mixed |= u.ty.bytes() != ty.bytes();
+                if ty.is_float() {
+                    u.mixed |= u.ty.is_float() && u.ty != ty;
+                    u.ty = ty;
+                }
                 u.bytes = u.bytes.max(ty.bytes());
                 u.written |= write;
                 u.count += 1;
@@ -148,13 +155,10 @@ impl Promoted {
         Promoted { slots }
     }
 
-    /// The variable holding slot `offset`, if promoted. `ty` is the access's type (always the
-    /// slot's: the plan only promotes single-typed offsets).
-    pub fn var(&self, offset: u32, ty: Type) -> Option<Variable> {
-        self.slots.get(&offset).map(|s| {
-            debug_assert_eq!(s.ty, ty, "state slot {offset} promoted as {:?}", s.ty);
-            s.var
-        })
+    /// The variable holding slot `offset` and the slot's type, if promoted. An access may have
+    /// the other type of the same width (`FnLower::get_state` and `set_state` convert).
+    pub fn var(&self, offset: u32) -> Option<(Variable, Type)> {
+        self.slots.get(&offset).map(|s| (s.var, s.ty))
     }
 
     /// The raw flag variable of float slot `offset`, if promoted.
@@ -179,7 +183,7 @@ impl Promoted {
 }
 
 /// The guest state buffer: host memory we own, little-endian (as `get_state`/`set_state`).
-fn state_flags() -> ir::MemFlagsData {
+pub(super) fn state_flags() -> ir::MemFlagsData {
     super::function::host_flags().with_endianness(ir::Endianness::Little)
 }
 
@@ -233,5 +237,34 @@ mod tests {
         assert!(Promoted::plan(&vb, &plan, false).is_empty());
         let off = InlinePlan::new(&vb, 0);
         assert!(Promoted::plan(&vb, &off, true).is_empty());
+    }
+
+    #[test]
+    fn a_slot_read_as_float_and_as_integer_of_its_width_is_promoted_as_the_float() {
+        let b = BlockBuilder::new(0x100).main(|b| {
+            let top = b.new_label();
+            let out = b.new_label();
+            b.bind(top);
+            let x = b.get_state(Type::F64, 8);
+            b.set_state(8, x);
+            let bits = b.get_state(Type::I64, 8);
+            b.set_state(16, bits);
+            // Offset 24: an i32 and an f64 (different widths) are never promoted.
+            let w = b.get_state(Type::I32, 24);
+            let f = b.get_state(Type::F64, 24);
+            b.set_state(32, f);
+            let zero = b.iconst(Type::I32, 0);
+            let again = b.icmp(IntCC::Ne, w, zero);
+            b.brif(again, top, out);
+            b.bind(out);
+            let pc = b.iconst(Type::I64, 0);
+            b.op(Op::Exit { pc });
+        });
+        let vb = verify(b).unwrap();
+        let plan = InlinePlan::new(&vb, 0).with_state_promotion(true);
+        let slots = Promoted::plan(&vb, &plan, true);
+        assert_eq!(slots.get(&8), Some(&(Type::F64, true)));
+        assert_eq!(slots.get(&16), Some(&(Type::I64, true)));
+        assert_eq!(slots.get(&24), None);
     }
 }
