@@ -183,15 +183,19 @@ function main() {
     return xs.length === among.length ? geomean(xs) : NaN
   }
   const compute = programs.filter((p) => p.name !== 'hello')
-  if (haveQemu) {
+  // Only the ratios whose contenders ran (`--modes` may leave some out).
+  const ran = (m) => modes.includes(m)
+  if (haveQemu && ran('tiered') && ran('qemu')) {
     ratios.push(`- tiered vs qemu-riscv64: ${ratio('tiered', 'qemu').toFixed(2)}× (geometric mean of qemu time / tiered time; > 1 means the emulator is faster)`)
     if (compute.length > 0 && compute.length < programs.length) {
       ratios.push(`- tiered vs qemu-riscv64 without hello (start-up only): ${ratio('tiered', 'qemu', compute).toFixed(2)}×`)
     }
   }
-  ratios.push(`- tiered vs interpreter only: ${ratio('tiered', 'interp').toFixed(1)}× (geometric mean of interp time / tiered time)`)
-  ratios.push(`- fast vs interpreter only: ${ratio('fast', 'interp').toFixed(1)}×; optimized vs interpreter only: ${ratio('optimized', 'interp').toFixed(1)}×`)
-  if (nativeDir) ratios.push(`- tiered vs native: ${(1 / ratio('tiered', 'native')).toFixed(1)}× slower (geometric mean)`)
+  if (ran('tiered') && ran('interp')) ratios.push(`- tiered vs interpreter only: ${ratio('tiered', 'interp').toFixed(1)}× (geometric mean of interp time / tiered time)`)
+  if (ran('fast') && ran('optimized') && ran('interp')) {
+    ratios.push(`- fast vs interpreter only: ${ratio('fast', 'interp').toFixed(1)}×; optimized vs interpreter only: ${ratio('optimized', 'interp').toFixed(1)}×`)
+  }
+  if (nativeDir && ran('tiered') && ran('native')) ratios.push(`- tiered vs native: ${(1 / ratio('tiered', 'native')).toFixed(1)}× slower (geometric mean)`)
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const when = new Date().toISOString().replace('T', ' ').slice(0, 16)
   const section = [
