@@ -116,7 +116,7 @@ export class RuntimeEngine implements Engine {
       regions: false,
       // Nothing here reads a tier-2 block's count (the policy never looks at them, and --stats
       // lists the hottest blocks by their counts up to tier 2): leave the increment out of
-      // tier-2 code (strings −4 %, matmul −3 %; BENCHMARKS.md).
+      // tier-2 code (suite −1.8 %, recursion −3.5 %, strings −2.5 %; BENCHMARKS.md).
       countOptimizedExecutions: false,
     })
     if (o.monitor) this.#monitor = this.jit.enablePerformanceMonitor()
